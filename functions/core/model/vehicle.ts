@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+export const PROVIDERS = ["automatic", "smartcar", "dimo", "ovms"] as const;
+export const Provider = z.enum(PROVIDERS);
+export type Provider = z.infer<typeof Provider>;
+
+/** `<provider>:<provider's vehicle id>`, e.g. `automatic:C_8e7b567626c26695`. */
+export const VehicleId = z.string().regex(/^(automatic|smartcar|dimo|ovms):[^\s:][^\s]*$/, {
+  message: "must be <provider>:<provider vehicle id>, provider one of automatic, smartcar, dimo, ovms",
+});
+export type VehicleId = z.infer<typeof VehicleId>;
+
+/** Builds the canonical vehicle id: `vehicleIdOf("automatic", "C_8e7b")` → `"automatic:C_8e7b"`. */
+export const vehicleIdOf = (provider: Provider, providerVehicleId: string): VehicleId =>
+  `${provider}:${providerVehicleId}`;
+
+export const Contact = z.object({
+  name: z.string().min(1),
+  phone: z.string().regex(/^\+[1-9]\d{1,14}$/, { message: "must be an E.164 number like +14155550100" }).optional(),
+  email: z.email().optional(),
+});
+export type Contact = z.infer<typeof Contact>;
+
+export const Vehicle = z.object({
+  id: VehicleId,
+  provider: Provider,
+  providerVehicleId: z.string().min(1),
+  displayName: z.string().min(1),
+  tags: z.array(z.string().min(1)),
+  /** IANA time zone, used for schedules and time-of-day windows. */
+  timeZone: z.string().min(1),
+  contacts: z.array(Contact),
+  createdAt: z.iso.datetime(),
+});
+export type Vehicle = z.infer<typeof Vehicle>;
