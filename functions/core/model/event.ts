@@ -29,13 +29,13 @@ export const TripSummary = z
     startedAt: z.iso.datetime(),
     endedAt: z.iso.datetime(),
     distance_km: z.number().nonnegative(),
+    duration_s: z.number().nonnegative().optional(),
     start: Location.optional(),
     end: Location.optional(),
     fuel_l: z.number().nonnegative().optional(),
     hard_brakes: z.number().int().nonnegative().optional(),
     hard_accels: z.number().int().nonnegative().optional(),
     idling_s: z.number().nonnegative().optional(),
-    duration_over_120_kph_s: z.number().nonnegative().optional(),
   })
   .strict();
 export type TripSummary = z.infer<typeof TripSummary>;
@@ -74,6 +74,11 @@ const eventOf = <T extends EventType>(type: T) =>
       data: EventData[type],
       /** Signal samples this event carries, each with its own observation time. */
       signals: SignalSamples,
+      /** What the provider said about the vehicle, used when a vehicle is first seen. */
+      vehicleHints: z
+        .object({ displayName: z.string().optional(), timeZone: z.string().optional() })
+        .strict()
+        .optional(),
     })
     .strict();
 

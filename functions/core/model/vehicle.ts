@@ -16,7 +16,10 @@ export const vehicleIdOf = (provider: Provider, providerVehicleId: string): Vehi
 
 export const Contact = z.object({
   name: z.string().min(1),
-  phone: z.string().regex(/^\+[1-9]\d{1,14}$/, { message: "must be an E.164 number like +14155550100" }).optional(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9]\d{1,14}$/, { message: "must be an E.164 number like +14155550100" })
+    .optional(),
   email: z.email().optional(),
 });
 export type Contact = z.infer<typeof Contact>;
