@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import type { Provider } from "../model/vehicle.ts";
+import { IngestError, PayloadInvalidError } from "./errors.ts";
+import type { NormalizedDelivery } from "./normalized-delivery.ts";
+import type { ArchivedDelivery, DeliveryArchive, EventQueue } from "./ports.ts";
+
+export type Normalizer = (payload: unknown, receivedAt: string) => NormalizedDelivery;
+
+export type IngestResult = {
+  deliveryId: string;
+  /** Ids of the canonical events accepted (also when the delivery is a repeat). */
+  accepted: string[];
+  /** True when this delivery had been received before; its events are not stored twice. */
+  duplicate: boolean;
+  ignored: { type: string; reason: string }[];
+};
+
+/** The normalizer failed on a payload that passed its schema: a bug, kept in the archive for replay. */
+export class NormalizerFailedError extends IngestError {
+  override name = "NormalizerFailedError";
+}
+
+/**
+ * Accepts one authenticated provider delivery: parses, normalizes, archives the
+ * raw body (whatever the outcome, so nothing accepted is lost and a normalizer
+ * bug can be replayed), and enqueues the canonical events.
+ *
+ * A repeat delivery is archived once; its events are enqueued again because the
+ * first attempt may have crashed before enqueueing. The queue's de-duplication
+ * id (the event id) and the consumer's conditional writes keep them single.
+ */
+export const ingestDelivery = async (
+  input: { provider: Provider; rawBody: string; receivedAt: string; normalize: Normalizer },
+  ports: { archive: DeliveryArchive; queue: EventQueue },
+): Promise<IngestResult> => {
+  const { provider, rawBody, receivedAt } = input;
+  const fallbackId = `${provider}:raw:${createHash("sha256").update(rawBody).digest("hex").slice(0, 32)}`;
+  const rejected = (status: "rejected" | "failed", extra: Partial<ArchivedDelivery>): ArchivedDelivery => ({
+    deliveryId: fallbackId,
+    provider,
+    receivedAt,
+    rawBody,
+    status,
+    eventIds: [],
+    ignoredTypes: [],
+    ...extra,
+  });
+
+  let delivery: NormalizedDelivery;
+  try {
+    delivery = input.normalize(parseJson(rawBody), receivedAt);
+  } catch (error) {
+    if (error instanceof PayloadInvalidError) {
+      await ports.archive.archive(rejected("rejected", { issues: [...error.issues] }));
+      throw error;
+    }
+    await ports.archive.archive(rejected("failed", { error: String(error) }));
+    throw new NormalizerFailedError(`the ${provider} normalizer failed`, { cause: error });
+  }
+
+  const outcome = await ports.archive.archive({
+    deliveryId: delivery.deliveryId,
+    provider,
+    receivedAt,
+    rawBody,
+    status: "accepted",
+    eventIds: delivery.events.map((event) => event.id),
+    ignoredTypes: delivery.ignored.map((ignored) => ignored.type),
+  });
+  if (delivery.events.length > 0) await ports.queue.enqueue(delivery.events);
+  return {
+    deliveryId: delivery.deliveryId,
+    accepted: delivery.events.map((event) => event.id),
+    duplicate: outcome === "duplicate",
+    ignored: delivery.ignored,
+  };
+};
+
+const parseJson = (rawBody: string): unknown => {
+  try {
+    return JSON.parse(rawBody);
+  } catch (error) {
+    throw new PayloadInvalidError([{ path: "$", message: `malformed JSON: ${(error as Error).message}` }], {
+      cause: error,
+    });
+  }
+};

@@ -1,0 +1,94 @@
+import middy from "@middy/core";
+import httpErrorHandler from "@middy/http-error-handler";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { createDocumentClient, createSqsClient } from "#adapters/aws-clients.ts";
+import { DynamoDbDeliveryArchive } from "#adapters/dynamodb/delivery-archive.ts";
+import { SqsEventQueue } from "#adapters/sqs/event-queue.ts";
+import { PayloadInvalidError } from "#core/ingest/errors.ts";
+import { ingestDelivery, type Normalizer } from "#core/ingest/ingest-delivery.ts";
+import { normalizeAutomaticEvent } from "#providers/automatic/normalize-webhook.ts";
+import {
+  answerSmartcarChallenge,
+  isSmartcarVerifyChallenge,
+  normalizeSmartcarWebhook,
+  verifySmartcarSignature,
+} from "#providers/smartcar/normalize-webhook.ts";
+import { badRequest, logHttpError, notFound, payloadTooLarge, unauthorized } from "#shared/http-errors.ts";
+import { jsonResponse } from "#shared/http-response.ts";
+import { logger } from "#shared/logger.ts";
+import { ingestConfigFromEnv } from "#shared/runtime-config.ts";
+import { secretsMatch } from "#shared/secrets.ts";
+
+/** Providers' deliveries are small; anything larger is a mistake or an attack. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const config = ingestConfigFromEnv();
+const documentClient = createDocumentClient(config.endpoints);
+const ports = {
+  archive: new DynamoDbDeliveryArchive(documentClient, config.tableName, config.rawRetentionDays),
+  queue: new SqsEventQueue(createSqsClient(config.endpoints), config.eventsQueueUrl),
+};
+
+/**
+ * POST /webhooks/automatic/{secret} and POST /webhooks/{provider}: verifies the
+ * caller, then hands the raw body to the ingest core. Answers 202 with the ids
+ * of the accepted events.
+ */
+const ingest = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const provider = request.pathParameters?.provider;
+  const rawBody = bodyOf(request);
+  const receivedAt = new Date(request.requestContext.timeEpoch).toISOString();
+  let normalize: Normalizer;
+  switch (provider) {
+    case "automatic":
+      if (!secretsMatch(request.pathParameters?.secret ?? "", config.automaticWebhookSecret)) {
+        throw unauthorized("unknown webhook secret");
+      }
+      normalize = normalizeAutomaticEvent;
+      break;
+    case "smartcar": {
+      if (!verifySmartcarSignature(rawBody, request.headers["sc-signature"], config.smartcarManagementToken)) {
+        throw unauthorized("missing or invalid SC-Signature header");
+      }
+      const payload = parseJsonOrNull(rawBody);
+      if (isSmartcarVerifyChallenge(payload)) {
+        return jsonResponse(200, answerSmartcarChallenge(payload.data.challenge, config.smartcarManagementToken));
+      }
+      normalize = normalizeSmartcarWebhook;
+      break;
+    }
+    default:
+      throw notFound(`unknown provider: ${provider}`);
+  }
+  try {
+    const result = await ingestDelivery({ provider, rawBody, receivedAt, normalize }, ports);
+    logger.info("delivery accepted", {
+      provider,
+      deliveryId: result.deliveryId,
+      events: result.accepted.length,
+      duplicate: result.duplicate,
+      ignored: result.ignored.map((ignored) => ignored.type),
+    });
+    return jsonResponse(202, result);
+  } catch (error) {
+    if (error instanceof PayloadInvalidError) throw badRequest("invalid payload", error.issues, error);
+    throw error;
+  }
+};
+
+const bodyOf = (request: APIGatewayProxyEventV2): string => {
+  const body = request.body ?? "";
+  const bytes = request.isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
+  if (bytes.byteLength > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
+  return bytes.toString("utf8");
+};
+
+const parseJsonOrNull = (rawBody: string): unknown => {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    return null; // not a challenge; the ingest core reports the malformed JSON with its position
+  }
+};
+
+export const handler = middy(ingest).use(httpErrorHandler({ logger: logHttpError }));

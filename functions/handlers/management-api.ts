@@ -1,0 +1,66 @@
+import middy from "@middy/core";
+import httpErrorHandler from "@middy/http-error-handler";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { z } from "zod";
+import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { DynamoDbEventStore } from "#adapters/dynamodb/event-store.ts";
+import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
+import { formatIssuePath } from "#core/ingest/errors.ts";
+import { VehicleId } from "#core/model/vehicle.ts";
+import { badRequest, logHttpError, notFound } from "#shared/http-errors.ts";
+import { jsonResponse } from "#shared/http-response.ts";
+import { logger } from "#shared/logger.ts";
+import { storageConfigFromEnv } from "#shared/runtime-config.ts";
+
+const config = storageConfigFromEnv();
+const documentClient = createDocumentClient(config.endpoints);
+const vehicles = new DynamoDbVehicleStore(documentClient, config.tableName);
+const events = new DynamoDbEventStore(documentClient, config.tableName);
+
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  after: z.string().optional(),
+});
+const EventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  since: z.iso.datetime().optional(),
+});
+
+/**
+ * The read-only management API: GET /vehicles, GET /vehicles/{id} (registration
+ * and snapshot), GET /vehicles/{id}/events?since=&limit= (newest first).
+ */
+const managementApi = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const route = request.routeKey;
+  if (route === "GET /vehicles") {
+    const query = parse(ListQuery, request.queryStringParameters ?? {}, "query");
+    return jsonResponse(200, { vehicles: await vehicles.listVehicles(query) });
+  }
+  const vehicleId = parse(VehicleId, request.pathParameters?.id, "path.id");
+  if (route === "GET /vehicles/{id}") {
+    const state = await vehicles.loadVehicleState(vehicleId);
+    if (state.vehicle === undefined) throw notFound(`unknown vehicle: ${vehicleId}`);
+    return jsonResponse(200, { vehicle: state.vehicle, snapshot: state.snapshot });
+  }
+  if (route === "GET /vehicles/{id}/events") {
+    const query = parse(EventsQuery, request.queryStringParameters ?? {}, "query");
+    const vehicle = await vehicles.getVehicle(vehicleId);
+    if (vehicle === undefined) throw notFound(`unknown vehicle: ${vehicleId}`);
+    return jsonResponse(200, { events: await events.listEvents(vehicleId, query) });
+  }
+  throw notFound(`no route ${route}`);
+};
+
+const parse = <T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> => {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw badRequest(
+    `invalid ${where}`,
+    result.error.issues.map((issue) => ({
+      path: issue.path.length === 0 ? where : `${where}.${formatIssuePath(issue.path)}`,
+      message: issue.message,
+    })),
+  );
+};
+
+export const handler = middy(managementApi).use(httpErrorHandler({ logger: logHttpError }));

@@ -1,0 +1,22 @@
+/**
+ * The HTTP API's routes and the function behind each: one table for the CDK
+ * stack and the local gateway, so both expose the same API.
+ */
+export const HTTP_ROUTES = [
+  { routeKey: "POST /webhooks/automatic/{secret}", fn: "ingest", pathDefaults: { provider: "automatic" } },
+  { routeKey: "POST /webhooks/{provider}", fn: "ingest" },
+  { routeKey: "GET /vehicles", fn: "management-api", management: true },
+  { routeKey: "GET /vehicles/{id}", fn: "management-api", management: true },
+  { routeKey: "GET /vehicles/{id}/events", fn: "management-api", management: true },
+] as const satisfies readonly HttpRoute[];
+
+export type HttpRoute = {
+  routeKey: string;
+  fn: string;
+  /** Path parameters the route implies (API Gateway: set by the integration's parameter mapping). */
+  pathDefaults?: Record<string, string>;
+  /** Read-only management routes: behind IAM auth in AWS, not public. */
+  management?: boolean;
+};
+
+export type HttpFunctionName = (typeof HTTP_ROUTES)[number]["fn"];

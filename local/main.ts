@@ -1,0 +1,57 @@
+import { parseArgs } from "node:util";
+import { ConfigError, optionalEnv } from "#shared/config.ts";
+import { startLocalRuntime } from "./runtime.ts";
+
+/**
+ * `npm start`: Dashlight on this machine. Configuration by environment:
+ * PORT (3000), DASHLIGHT_DATA_DIR (.dashlight), DASHLIGHT_MEMORY=1 or --memory
+ * for throwaway data, DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET and SMARTCAR_MANAGEMENT_TOKEN
+ * (local development values are used, and printed, when unset).
+ */
+const LOCAL_AUTOMATIC_SECRET = "local-dev-secret";
+const LOCAL_SMARTCAR_TOKEN = "local-dev-smartcar-token";
+
+const main = async () => {
+  const { values } = parseArgs({ options: { memory: { type: "boolean", default: false } } });
+  const memory = values.memory || optionalEnv("DASHLIGHT_MEMORY") === "1";
+  const portText = optionalEnv("PORT") ?? "3000";
+  if (!/^\d+$/.test(portText)) throw new ConfigError(`PORT must be a port number, got ${portText}`);
+  const automaticSecret = optionalEnv("DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET") ?? LOCAL_AUTOMATIC_SECRET;
+  const smartcarToken = optionalEnv("SMARTCAR_MANAGEMENT_TOKEN") ?? LOCAL_SMARTCAR_TOKEN;
+  const dataDir = memory ? undefined : (optionalEnv("DASHLIGHT_DATA_DIR") ?? ".dashlight");
+
+  const runtime = await startLocalRuntime({
+    port: Number(portText),
+    dataDir,
+    automaticWebhookSecret: automaticSecret,
+    smartcarManagementToken: smartcarToken,
+    rawRetentionDays: 30,
+    eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
+  });
+  const lines = [
+    `Dashlight is running at ${runtime.url}`,
+    `  data:       ${dataDir === undefined ? "in memory (lost on exit)" : `${dataDir}/ (kept across restarts)`}`,
+    `  engines:    DynamoDB (dynalite) ${runtime.endpoints.dynamodb}, SQS (fauxqs) ${runtime.endpoints.sqs}`,
+    "  webhooks:",
+    `    POST ${runtime.url}/webhooks/automatic/<secret>${automaticSecret === LOCAL_AUTOMATIC_SECRET ? `   (local secret: ${LOCAL_AUTOMATIC_SECRET})` : ""}`,
+    `    POST ${runtime.url}/webhooks/smartcar           (SC-Signature keyed by SMARTCAR_MANAGEMENT_TOKEN${smartcarToken === LOCAL_SMARTCAR_TOKEN ? `, local: ${LOCAL_SMARTCAR_TOKEN}` : ""})`,
+    "  look:",
+    `    GET  ${runtime.url}/health`,
+    `    GET  ${runtime.url}/vehicles`,
+    `    GET  ${runtime.url}/vehicles/{id}`,
+    `    GET  ${runtime.url}/vehicles/{id}/events?since=&limit=`,
+    "Press Ctrl+C to stop.",
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  const shutdown = async () => {
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dashlight: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

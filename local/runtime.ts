@@ -1,0 +1,120 @@
+import type { Server } from "node:http";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { HTTP_ROUTES } from "#handlers/routes.ts";
+import { startEngines } from "./engines.ts";
+import { type HttpHandler, startHttpGateway } from "./http-gateway.ts";
+import { type Provisioned, provision, type QueueSettings } from "./provision.ts";
+import { type QueuePoller, type SqsHandler, startQueuePoller } from "./queue-poller.ts";
+
+export type LocalRuntimeOptions = {
+  /** Port of the HTTP API on 127.0.0.1; 0 picks a free one. */
+  port: number;
+  /** Where the engines keep their data; undefined keeps everything in memory. */
+  dataDir: string | undefined;
+  automaticWebhookSecret: string;
+  smartcarManagementToken: string;
+  rawRetentionDays: number;
+  eventsQueue: QueueSettings & { batchSize: number; concurrency: number };
+};
+
+export type LocalRuntime = {
+  url: string;
+  endpoints: { dynamodb: string; sqs: string };
+  provisioned: Provisioned;
+  /** The environment the handlers were started with (as Lambda would get from the stack). */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+};
+
+const REGION = "us-east-1";
+let instances = 0;
+
+/**
+ * Runs the whole pipeline in this process: the embedded engines, tables and
+ * queues, the same Lambda handlers behind a local API Gateway, and queue
+ * pollers with Lambda's batch semantics.
+ */
+export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<LocalRuntime> => {
+  const engines = await startEngines({ dataDir: options.dataDir });
+  const endpoints = { dynamodb: engines.dynamodbEndpoint, sqs: engines.sqsEndpoint };
+  // The engines accept any credentials; the SDK only needs some to sign with.
+  process.env.AWS_REGION ??= REGION;
+  process.env.AWS_ACCESS_KEY_ID ??= "local";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+  const provisioned = await provision(
+    endpoints,
+    { tableName: "dashlight", eventsQueueName: "dashlight-events" },
+    options.eventsQueue,
+  );
+  const env = {
+    DASHLIGHT_TABLE_NAME: provisioned.tableName,
+    DASHLIGHT_EVENTS_QUEUE_URL: provisioned.eventsQueue.url,
+    DASHLIGHT_DYNAMODB_ENDPOINT: endpoints.dynamodb,
+    DASHLIGHT_SQS_ENDPOINT: endpoints.sqs,
+    DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET: options.automaticWebhookSecret,
+    SMARTCAR_MANAGEMENT_TOKEN: options.smartcarManagementToken,
+    DASHLIGHT_RAW_RETENTION_DAYS: String(options.rawRetentionDays),
+  };
+  Object.assign(process.env, env);
+  const instance = ++instances;
+  const ingest = await importHandler<HttpHandler>("ingest", instance);
+  const managementApi = await importHandler<HttpHandler>("management-api", instance);
+  const processEvents = await importHandler<SqsHandler>("process-events", instance);
+
+  const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
+  const pollers: QueuePoller[] = [
+    startQueuePoller({
+      sqs,
+      queueUrl: provisioned.eventsQueue.url,
+      queueArn: provisioned.eventsQueue.arn,
+      functionName: "process-events",
+      handler: processEvents,
+      batchSize: options.eventsQueue.batchSize,
+      concurrency: options.eventsQueue.concurrency,
+      region: REGION,
+    }),
+  ];
+  let ready = false;
+  const gateway = await startHttpGateway({
+    port: options.port,
+    routes: HTTP_ROUTES,
+    handlers: { ingest, "management-api": managementApi },
+    extra: (request, response) => {
+      if (request.method !== "GET" || request.url !== "/health") return false;
+      response.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+      response.end(JSON.stringify({ status: ready ? "ok" : "starting" }));
+      return true;
+    },
+  });
+  ready = true;
+  return {
+    url: gateway.url,
+    endpoints,
+    provisioned,
+    env,
+    async stop() {
+      ready = false;
+      await closeServer(gateway.server);
+      await Promise.all(pollers.map((poller) => poller.stop()));
+      sqs.destroy();
+      await engines.stop();
+    },
+  };
+};
+
+/**
+ * Imports a Lambda entry module as a fresh instance, so each runtime's handlers
+ * read their configuration at "cold start" like a new Lambda would.
+ */
+const importHandler = async <T>(name: string, instance: number): Promise<T> => {
+  const url = new URL(`../functions/handlers/${name}.ts`, import.meta.url);
+  url.searchParams.set("runtime", String(instance));
+  const module = (await import(url.href)) as { handler: T };
+  return module.handler;
+};
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve, reject) => {
+    server.closeAllConnections();
+    server.close((error) => (error ? reject(error) : resolve()));
+  });
