@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests each start their own engines on ephemeral ports; two workers fit 2 cores.
     maxWorkers: 2,
+    env: { POWERTOOLS_LOG_LEVEL: "ERROR" },
   },
 });

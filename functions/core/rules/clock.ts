@@ -24,7 +24,10 @@ const formatter = (timeZone: string): Intl.DateTimeFormat => {
 const WEEKDAY_INDEX: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 
 /** Local wall-clock time of an instant: minutes since local midnight and weekday (0 = Sunday). */
-export const localTime = (epochMs: number, timeZone: string): { minuteOfDay: number; weekday: number; hhmm: string } => {
+export const localTime = (
+  epochMs: number,
+  timeZone: string,
+): { minuteOfDay: number; weekday: number; hhmm: string } => {
   let hour = 0;
   let minute = 0;
   let weekday = 0;

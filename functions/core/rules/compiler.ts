@@ -41,7 +41,12 @@ export type CompiledTrigger =
       readonly want: "inside" | "outside";
       readonly forMs: number;
     }
-  | { readonly kind: "transition"; readonly description: string; readonly zone: CompiledZone; readonly on: "enter" | "exit" }
+  | {
+      readonly kind: "transition";
+      readonly description: string;
+      readonly zone: CompiledZone;
+      readonly on: "enter" | "exit";
+    }
   | { readonly kind: "stale"; readonly description: string; readonly afterMs: number }
   | { readonly kind: "schedule"; readonly description: string; readonly cron: string };
 
@@ -59,7 +64,10 @@ export type CompiledAction =
   | {
       readonly type: "command";
       readonly command: VehicleCommand;
-      readonly params: { readonly percent?: number; readonly destination?: { lat: number; lon: number; name?: string } };
+      readonly params: {
+        readonly percent?: number;
+        readonly destination?: { lat: number; lon: number; name?: string };
+      };
     };
 
 export type CompiledScope =
@@ -229,7 +237,10 @@ const compileRule = (
   contacts: ReadonlyMap<string, ContactSpec>,
 ): CompiledRule => {
   const triggers = spec.triggers.map((t) => compileTrigger(t, zones));
-  const conditions = compileGroup("all", (spec.conditions ?? []).map((c) => compileCondition(c, zones)));
+  const conditions = compileGroup(
+    "all",
+    (spec.conditions ?? []).map((c) => compileCondition(c, zones)),
+  );
   const signals = new Set<SignalName>();
   let allSignals = conditions.signals === "all";
   if (conditions.signals !== "all") for (const s of conditions.signals) signals.add(s);
@@ -319,8 +330,10 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
       forMs,
     };
   }
-  if ("enter" in spec) return { kind: "transition", description: `enters ${spec.enter}`, zone: zoneOf(zones, spec.enter), on: "enter" };
-  if ("exit" in spec) return { kind: "transition", description: `exits ${spec.exit}`, zone: zoneOf(zones, spec.exit), on: "exit" };
+  if ("enter" in spec)
+    return { kind: "transition", description: `enters ${spec.enter}`, zone: zoneOf(zones, spec.enter), on: "enter" };
+  if ("exit" in spec)
+    return { kind: "transition", description: `exits ${spec.exit}`, zone: zoneOf(zones, spec.exit), on: "exit" };
   if ("inside" in spec || "outside" in spec) {
     const want = "inside" in spec ? "inside" : "outside";
     const name = "inside" in spec ? spec.inside : spec.outside;

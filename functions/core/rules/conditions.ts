@@ -54,7 +54,12 @@ export const celContextOf = (ctx: EvalContext): Record<string, unknown> => {
   const hit = byKey?.get(key);
   if (hit !== undefined) return hit;
   const vars: Record<string, unknown> = {
-    vehicle: { id: ctx.vehicle.id, name: ctx.vehicle.displayName, tags: ctx.vehicle.tags, time_zone: ctx.vehicle.timeZone },
+    vehicle: {
+      id: ctx.vehicle.id,
+      name: ctx.vehicle.displayName,
+      tags: ctx.vehicle.tags,
+      time_zone: ctx.vehicle.timeZone,
+    },
     event:
       ctx.event === undefined
         ? {}

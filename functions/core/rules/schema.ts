@@ -61,7 +61,10 @@ const quoteList = (values: readonly string[]) => values.join(", ");
  * are reported against the option whose key the input has (see yaml-issues.ts).
  */
 export const keyedUnionKinds = new Map<string, readonly string[]>();
-const keyedUnion = <const T extends readonly [z.ZodObject, z.ZodObject, ...z.ZodObject[]]>(what: string, options: T) => {
+const keyedUnion = <const T extends readonly [z.ZodObject, z.ZodObject, ...z.ZodObject[]]>(
+  what: string,
+  options: T,
+) => {
   const kinds = options.map((o) => Object.keys(o.shape)[0] ?? "");
   const message = `${what} needs one of: ${quoteList(kinds)}`;
   keyedUnionKinds.set(message, kinds);
@@ -177,7 +180,8 @@ const Template = z
   .string()
   .superRefine((source, rc) => {
     const problem = checkTemplate(source);
-    if (problem !== undefined) rc.addIssue({ code: "custom", message: problem.message, params: { offset: problem.offset } });
+    if (problem !== undefined)
+      rc.addIssue({ code: "custom", message: problem.message, params: { offset: problem.offset } });
   })
   .describe("A Mustache template over vehicle, event, snapshot, rule and firing");
 
@@ -235,14 +239,24 @@ const SignalTrigger = z
   .superRefine((t, rc) => {
     checkSignalPredicate(t, rc, true);
     if (t.rearm_below !== undefined) {
-      if (t.above === undefined) rc.addIssue({ code: "custom", message: "rearm_below goes with above", path: ["rearm_below"] });
+      if (t.above === undefined)
+        rc.addIssue({ code: "custom", message: "rearm_below goes with above", path: ["rearm_below"] });
       else if (t.rearm_below > t.above)
-        rc.addIssue({ code: "custom", message: `rearm_below must be at most above (${t.above})`, path: ["rearm_below"] });
+        rc.addIssue({
+          code: "custom",
+          message: `rearm_below must be at most above (${t.above})`,
+          path: ["rearm_below"],
+        });
     }
     if (t.rearm_above !== undefined) {
-      if (t.below === undefined) rc.addIssue({ code: "custom", message: "rearm_above goes with below", path: ["rearm_above"] });
+      if (t.below === undefined)
+        rc.addIssue({ code: "custom", message: "rearm_above goes with below", path: ["rearm_above"] });
       else if (t.rearm_above < t.below)
-        rc.addIssue({ code: "custom", message: `rearm_above must be at least below (${t.below})`, path: ["rearm_above"] });
+        rc.addIssue({
+          code: "custom",
+          message: `rearm_above must be at least below (${t.below})`,
+          path: ["rearm_above"],
+        });
     }
   });
 
@@ -280,7 +294,11 @@ const makeRuleSchema = (ctx: SchemaContext | undefined) => {
     .object({
       after: TimeOfDay.optional().describe("From this local time (inclusive)"),
       before: TimeOfDay.optional().describe("Until this local time (exclusive); may wrap past midnight"),
-      weekdays: z.array(z.enum(WEEKDAYS)).min(1).optional().describe("Local weekdays; with a window past midnight, the day it starts"),
+      weekdays: z
+        .array(z.enum(WEEKDAYS))
+        .min(1)
+        .optional()
+        .describe("Local weekdays; with a window past midnight, the day it starts"),
     })
     .strict()
     .refine((w) => w.after !== undefined || w.before !== undefined || w.weekdays !== undefined, {
@@ -311,9 +329,27 @@ const makeRuleSchema = (ctx: SchemaContext | undefined) => {
     z.object({ outside: zoneRef }).strict(),
     z.object({ time: TimeWindow }).strict(),
     z.object({ expression: Cel }).strict(),
-    z.object({ get all() { return z.array(Condition).min(1); } }).strict(),
-    z.object({ get any() { return z.array(Condition).min(1); } }).strict(),
-    z.object({ get not() { return Condition; } }).strict(),
+    z
+      .object({
+        get all() {
+          return z.array(Condition).min(1);
+        },
+      })
+      .strict(),
+    z
+      .object({
+        get any() {
+          return z.array(Condition).min(1);
+        },
+      })
+      .strict(),
+    z
+      .object({
+        get not() {
+          return Condition;
+        },
+      })
+      .strict(),
   ]) as unknown as z.ZodType<ConditionOut, ConditionIn>;
 
   const Action = keyedUnion("an action", [
@@ -351,10 +387,18 @@ const makeRuleSchema = (ctx: SchemaContext | undefined) => {
       .strict()
       .superRefine((a, rc) => {
         if ((a.command === "set_charge_limit") !== (a.percent !== undefined)) {
-          rc.addIssue({ code: "custom", message: "percent goes with set_charge_limit, and only with it", path: ["percent"] });
+          rc.addIssue({
+            code: "custom",
+            message: "percent goes with set_charge_limit, and only with it",
+            path: ["percent"],
+          });
         }
         if ((a.command === "set_destination") !== (a.destination !== undefined)) {
-          rc.addIssue({ code: "custom", message: "destination goes with set_destination, and only with it", path: ["destination"] });
+          rc.addIssue({
+            code: "custom",
+            message: "destination goes with set_destination, and only with it",
+            path: ["destination"],
+          });
         }
       }),
   ]);
@@ -380,7 +424,9 @@ const makeRuleSchema = (ctx: SchemaContext | undefined) => {
       actions: z.array(Action).describe("What to do when the rule fires"),
       on_resolve: z.array(Action).optional().describe("What to do when the condition clears (episode resolved)"),
       cooldown: Duration.optional().describe("No new firing within this time after an actioned one (event time)"),
-      max_event_delay: Duration.optional().describe("Events older than this are late: recorded, never actioned (default 5m)"),
+      max_event_delay: Duration.optional().describe(
+        "Events older than this are late: recorded, never actioned (default 5m)",
+      ),
       dry_run: z.boolean().optional().describe("Record firings but never perform actions"),
       explain: z.enum(["firings", "all"]).optional().describe("all: also explain evaluations that did not fire"),
     })

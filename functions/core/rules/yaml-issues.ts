@@ -1,4 +1,14 @@
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from "yaml";
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type Scalar,
+} from "yaml";
 import type { z } from "zod";
 import type { Problem } from "./errors.ts";
 import { keyedUnionKinds, type OffsetParams } from "./schema.ts";
@@ -24,7 +34,14 @@ export const parseYamlSource = (source: SourceFile): ParsedYaml => {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     return { file: source.file, line, column: col, message: firstLine(error.message) };
   });
-  return { file: source.file, source: source.text, doc, lineCounter, value: problems.length > 0 ? undefined : doc.toJS(), problems };
+  return {
+    file: source.file,
+    source: source.text,
+    doc,
+    lineCounter,
+    value: problems.length > 0 ? undefined : doc.toJS(),
+    problems,
+  };
 };
 
 const firstLine = (message: string) => (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
@@ -53,7 +70,8 @@ const collect = (parsed: ParsedYaml, issue: Issue, prefix: Path, out: { offset: 
   const at = (p: Path, message: string) => out.push({ offset: offsetOf(parsed, p), message });
   switch (issue.code) {
     case "unrecognized_keys":
-      for (const key of issue.keys) out.push({ offset: keyOffset(parsed, path, key), message: `unknown field "${key}"` });
+      for (const key of issue.keys)
+        out.push({ offset: keyOffset(parsed, path, key), message: `unknown field "${key}"` });
       return;
     case "invalid_union": {
       const value = valueAt(parsed.value, path);
@@ -62,7 +80,9 @@ const collect = (parsed: ParsedYaml, issue: Issue, prefix: Path, out: { offset: 
         for (const sub of branch) collect(parsed, sub, path, out);
         return;
       }
-      const types = issue.errors.map((b) => (b.length === 1 && b[0]?.code === "invalid_type" ? b[0].expected : undefined));
+      const types = issue.errors.map((b) =>
+        b.length === 1 && b[0]?.code === "invalid_type" ? b[0].expected : undefined,
+      );
       if (!keyedUnionKinds.has(issue.message) && types.every((t) => t !== undefined) && types.length > 0) {
         at(path, `expected ${types.join(" or ")}, got ${describe(value)}`);
         return;
@@ -126,7 +146,8 @@ const describe = (value: unknown): string => {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "string")
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value} ${String(value)}`;
 };
 

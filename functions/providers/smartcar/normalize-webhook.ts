@@ -182,7 +182,8 @@ const CHARGE_TRANSITION = {
 } as const satisfies Record<ChargeState, VehicleEvent["type"]>;
 
 const changedSignalCodes = (state: SmartcarVehicleState): Set<string> => {
-  const triggers = state.triggers ?? state.data.triggers ?? [];
+  // Every example puts `triggers` at the top level; a `data.triggers` is read as well.
+  const triggers = [...(state.triggers ?? []), ...(state.data.triggers ?? [])];
   const codes = new Set<string>();
   for (const trigger of triggers) {
     if (trigger.type === "FIRST_DELIVERY") continue;

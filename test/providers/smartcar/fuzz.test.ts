@@ -55,7 +55,7 @@ describe("normalizeSmartcarWebhook: fuzzing", () => {
       },
       { requiredKeys: ["eventId", "eventType"] },
     );
-    fc.assert(fc.property(envelope, normalizesOrRejects), { numRuns: 20000 });
+    fc.assert(fc.property(envelope, normalizesOrRejects), { numRuns: 300 });
   });
 
   it("never throws anything but PayloadInvalidError for samples mutated at any depth", () => {
@@ -83,7 +83,7 @@ describe("normalizeSmartcarWebhook: fuzzing", () => {
           normalizesOrRejects(payload);
         },
       ),
-      { numRuns: 40000 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -16,6 +16,7 @@ const T0730 = "2025-10-31T07:30:00.000Z"; // 1761895800000
 const T0735 = "2025-10-31T07:35:00.000Z"; // 1761896100000
 const T0739 = "2025-10-31T07:39:00.000Z"; // 1761896340000 (retrievedAt)
 const DELIVERED = "2025-10-31T07:39:11.529Z"; // 1761896351529
+const DELIVERED_CHARGING = "2025-10-31T07:39:12.000Z"; // 1761896352000
 
 const event = (
   providerEventId: string,
@@ -338,6 +339,41 @@ describe("normalizeSmartcarWebhook: transitions and lenient readings", () => {
     });
   });
 
+  it("folds any heading into 0..360 and names doors beyond two rows by number", () => {
+    const payload = chargingSample();
+    (payload.data as Record<string, unknown>).signals = [
+      { code: "location-preciselocation", body: { latitude: 51.5014, longitude: -0.1419, heading: -90 } },
+      {
+        code: "closure-doors",
+        body: {
+          values: [
+            { row: 2, column: 0, isOpen: true },
+            { row: 0, column: 2, isOpen: false },
+            { row: 1, column: 1 },
+          ],
+        },
+      },
+    ];
+    const [signals] = normalizeSmartcarWebhook(payload, RECEIVED_AT).events;
+    expect(signals?.signals).toStrictEqual({
+      location: at({ lat: 51.5014, lon: -0.1419, heading: 270 }, DELIVERED_CHARGING),
+      doors: at({ row2_left: "open", front_column2: "closed" }, DELIVERED_CHARGING),
+    });
+  });
+
+  it("reports charge limits with neither an active nor a global limit as ignored", () => {
+    const payload = chargingSample();
+    (payload.data as Record<string, unknown>).signals = [
+      {
+        code: "charge-chargelimits",
+        body: { values: [{ type: "LOCATION", limit: 90, condition: null }], activeLimit: null, unit: "percent" },
+      },
+    ];
+    expect(normalizeSmartcarWebhook(payload, RECEIVED_AT).ignored).toStrictEqual([
+      { type: "signal:charge-chargelimits", reason: "no active or global limit" },
+    ]);
+  });
+
   it("accepts an unknown event type and reports it as ignored", () => {
     expect(
       normalizeSmartcarWebhook({ eventId: "evt-1", eventType: "VEHICLE_COMMAND", data: {} }, RECEIVED_AT),
@@ -397,6 +433,18 @@ describe("normalizeSmartcarWebhook: schema violations", () => {
     };
     expect(issuesOf(() => normalizeSmartcarWebhook(payload, RECEIVED_AT))).toStrictEqual([
       { path: "data.signals[2].body.value", message: "Too big: expected number to be <=100" },
+    ]);
+  });
+
+  it("rejects times that have no four-digit-year ISO form", () => {
+    const payload = samplePayload("smartcar", "vehicle-state-charging-started");
+    const [first] = (payload.data as { signals: Record<string, unknown>[] }).signals;
+    if (first === undefined) throw new Error("sample lost its signals");
+    first.meta = { oemUpdatedAt: 253_402_300_800_000 };
+    (payload.meta as Record<string, unknown>).deliveredAt = "9999-12-31T23:00:00-05:00";
+    expect(issuesOf(() => normalizeSmartcarWebhook(payload, RECEIVED_AT))).toStrictEqual([
+      { path: "data.signals[0].meta.oemUpdatedAt", message: "Too big: expected number to be <=253402300799999" },
+      { path: "meta.deliveredAt", message: "must fall between the years 0000 and 9999 in UTC" },
     ]);
   });
 

@@ -1,0 +1,717 @@
+import type { VehicleEvent } from "../model/event.ts";
+import type { SignalName } from "../model/signals.ts";
+import type { VehicleSnapshot } from "../model/snapshot.ts";
+import type { Vehicle } from "../model/vehicle.ts";
+import { runCel } from "./cel.ts";
+import { iso, localTime, nextCronRun } from "./clock.ts";
+import type { CompiledAction, CompiledRule, CompiledTrigger } from "./compiler.ts";
+import { celContextOf, type EvalContext, signalValue } from "./conditions.ts";
+import { formatDuration } from "./duration.ts";
+import { RuleContractError } from "./errors.ts";
+import type {
+  Action,
+  Explanation,
+  Firing,
+  FiringStatus,
+  OpenEpisode,
+  RuleState,
+  TriggerState,
+  TriggerTrace,
+} from "./state.ts";
+import { renderTemplate } from "./templates.ts";
+
+/** Everything one event brings to one rule: the event, the vehicle's snapshot around it, the vehicle. */
+export type EvaluationInput = {
+  readonly event: VehicleEvent;
+  /** The snapshot before the event was applied. */
+  readonly snapshotBefore: VehicleSnapshot;
+  /** The snapshot after applyEventToSnapshot: stale samples left it unchanged. */
+  readonly snapshotAfter: VehicleSnapshot;
+  readonly vehicle: Vehicle;
+  /** Signals the event changed (SnapshotChange.changed); computed from the snapshots when absent. */
+  readonly changed?: readonly SignalName[];
+};
+
+export type Evaluation = {
+  /** The new state (the same object as the input state when nothing changed). */
+  readonly state: RuleState;
+  /** Whether `state` must be written (conditionally on version − 1). */
+  readonly changed: boolean;
+  readonly firings: readonly Firing[];
+  readonly actions: readonly Action[];
+  /** The evaluation's explanation when it fired, or when the rule asks to explain everything. */
+  readonly explanation: Explanation | null;
+  /** The event was already absorbed: firings and actions are the ones it produced then (same ids). */
+  readonly duplicate: boolean;
+};
+
+export type EvaluateOptions = { readonly explain?: boolean };
+
+const RECENT_EVENTS = 16;
+const RECENT_FIRINGS = 4;
+
+type Instant = number | string | Date;
+const toMs = (t: Instant): number => (typeof t === "number" ? t : typeof t === "string" ? Date.parse(t) : t.getTime());
+
+/** A rule applies to a vehicle when enabled and the vehicle is in its scope. */
+export const ruleAppliesTo = (rule: CompiledRule, vehicle: Pick<Vehicle, "id" | "tags">): boolean => {
+  if (!rule.enabled) return false;
+  const { scope } = rule;
+  if (scope.kind === "all") return true;
+  if (scope.kind === "vehicles") return scope.ids.has(vehicle.id);
+  return vehicle.tags.some((t) => scope.tags.has(t));
+};
+
+const freshTriggerState = (trigger: CompiledTrigger): TriggerState => {
+  switch (trigger.kind) {
+    case "threshold":
+    case "zone":
+    case "stale":
+      return { kind: "level", phase: "idle", since: null, deadline: null };
+    case "transition":
+      return { kind: "transition", inside: null };
+    case "schedule":
+      return { kind: "schedule", nextAt: null };
+    case "event":
+      return { kind: "event" };
+  }
+};
+
+/**
+ * The state of a rule for a vehicle it has never seen: armed (inactive), version 0.
+ *
+ * @example initialRuleState(rule, "automatic:C_1").open // null
+ */
+export const initialRuleState = (rule: CompiledRule, vehicleId: string): RuleState => ({
+  ruleId: rule.id,
+  vehicleId,
+  fingerprint: rule.fingerprint,
+  version: 0,
+  triggers: rule.triggers.map(freshTriggerState),
+  episode: 0,
+  open: null,
+  cooldownUntil: null,
+  recentEventIds: [],
+  recentFirings: [],
+  dueAt: null,
+});
+
+/** A state written for an older version of the rule keeps its episode count (ids stay unique) and open episode. */
+const adopt = (rule: CompiledRule, state: RuleState | undefined, vehicleId: string): [RuleState, boolean] => {
+  if (state === undefined) return [initialRuleState(rule, vehicleId), true];
+  if (state.ruleId !== rule.id || state.vehicleId !== vehicleId) {
+    throw new RuleContractError(
+      `state of ${state.ruleId}/${state.vehicleId} passed to rule ${rule.id} for vehicle ${vehicleId}`,
+    );
+  }
+  if (state.fingerprint === rule.fingerprint) return [state, false];
+  return [{ ...state, fingerprint: rule.fingerprint, triggers: rule.triggers.map(freshTriggerState) }, true];
+};
+
+/** Mutable working copy of a state during one evaluation. */
+type Draft = {
+  triggers: TriggerState[];
+  episode: number;
+  open: OpenEpisode | null;
+  cooldownUntil: string | null;
+  firings: Firing[];
+  actions: Action[];
+  notes: string[];
+};
+
+type Occurrence = { at: number; trigger: number; cause: Firing["cause"]; ctx: EvalContext };
+
+/**
+ * Evaluates one event for one rule and vehicle. Pure: same inputs, same outputs; `now`
+ * is processing time (lateness is `now − event.occurredAt`), every other time is event time.
+ *
+ * @example
+ * const { snapshot } = applyEventToSnapshot(before, event);
+ * const r = evaluate(rule, state, { event, snapshotBefore: before, snapshotAfter: snapshot, vehicle }, now);
+ * // r.changed → store r.state if version = r.state.version − 1; enqueue r.actions; store r.firings
+ */
+export const evaluate = (
+  rule: CompiledRule,
+  state: RuleState | undefined,
+  input: EvaluationInput,
+  now: Instant,
+  options: EvaluateOptions = {},
+): Evaluation => {
+  const { event, snapshotBefore, snapshotAfter, vehicle } = input;
+  if (event.vehicleId !== vehicle.id) throw new RuleContractError(`event ${event.id} is not for vehicle ${vehicle.id}`);
+  const nowMs = toMs(now);
+  const [base, created] = adopt(rule, state, vehicle.id);
+
+  if (base.recentEventIds.includes(event.id)) {
+    const replay = base.recentFirings.filter((f) => f.firing.eventId === event.id);
+    return {
+      state: base,
+      changed: created,
+      firings: replay.map((r) => r.firing),
+      actions: replay.flatMap((r) => r.actions),
+      explanation: null,
+      duplicate: true,
+    };
+  }
+
+  const eventMs = Date.parse(event.occurredAt);
+  const changed = input.changed === undefined ? changedSignals(snapshotBefore, snapshotAfter) : new Set(input.changed);
+  const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
+  const ctxAfter: EvalContext = { vehicle, snapshot: snapshotAfter, event, atMs: eventMs };
+  const wantExplanation = rule.explainAll || options.explain === true;
+
+  if (!created && !isRelevant(rule, base, event, changed, dataArrived, eventMs)) {
+    return {
+      state: base,
+      changed: false,
+      firings: [],
+      actions: [],
+      explanation: wantExplanation
+        ? explain(rule, blankDraft(base), ctxAfter, nowMs, event, "ignored", ["nothing this rule watches changed"])
+        : null,
+      duplicate: false,
+    };
+  }
+
+  const draft = blankDraft(base);
+  const ctxBefore = (atMs: number): EvalContext => ({ vehicle, snapshot: snapshotBefore, event: undefined, atMs });
+  const occurrences: Occurrence[] = [];
+  let cleared = false;
+
+  rule.triggers.forEach((trigger, i) => {
+    const ts = draft.triggers[i] as TriggerState;
+    switch (trigger.kind) {
+      case "threshold":
+      case "zone": {
+        if (ts.kind !== "level") return;
+        const signal: SignalName = trigger.kind === "threshold" ? trigger.signal : "location";
+        const sampleMs = changed.has(signal) ? sampleTime(snapshotAfter, signal) : eventMs;
+        let next = ts;
+        // A `for` that elapsed before this sample fired at its deadline: the condition held until then.
+        if (ts.phase === "pending" && ts.deadline !== null && Date.parse(ts.deadline) <= sampleMs) {
+          const at = Date.parse(ts.deadline);
+          next = { ...ts, phase: "active", deadline: null };
+          occurrences.push({ at, trigger: i, cause: "timer", ctx: ctxBefore(at) });
+        }
+        if (changed.has(signal)) {
+          const { holds, clears } = levelTests(trigger, signalValue(snapshotAfter, signal));
+          if (next.phase === "idle" && holds) {
+            if (trigger.forMs === 0) {
+              next = { kind: "level", phase: "active", since: iso(sampleMs), deadline: null };
+              occurrences.push({ at: sampleMs, trigger: i, cause: trigger.kind === "zone" ? "zone" : "signal", ctx: ctxAfter });
+            } else {
+              next = { kind: "level", phase: "pending", since: iso(sampleMs), deadline: iso(sampleMs + trigger.forMs) };
+            }
+          } else if (next.phase === "pending" && !holds) {
+            next = { kind: "level", phase: "idle", since: null, deadline: null };
+          } else if (next.phase === "active" && clears) {
+            next = { kind: "level", phase: "idle", since: null, deadline: null };
+            cleared = true;
+          }
+        }
+        draft.triggers[i] = next;
+        return;
+      }
+      case "stale": {
+        if (ts.kind !== "level" || !dataArrived || snapshotAfter.lastEventAt === undefined) return;
+        const deadline = iso(Date.parse(snapshotAfter.lastEventAt) + trigger.afterMs);
+        if (ts.phase === "active") cleared = true;
+        if (ts.phase !== "idle" || ts.deadline !== deadline) {
+          draft.triggers[i] = { kind: "level", phase: "idle", since: null, deadline };
+        }
+        return;
+      }
+      case "transition": {
+        if (ts.kind !== "transition" || !changed.has("location")) return;
+        const loc = signalValue(snapshotAfter, "location") as { lat: number; lon: number };
+        const inside = trigger.zone.contains(loc.lat, loc.lon);
+        if (inside === ts.inside) return;
+        draft.triggers[i] = { kind: "transition", inside };
+        // The first position only establishes the side; only an observed crossing fires.
+        if (ts.inside !== null && inside === (trigger.on === "enter")) {
+          occurrences.push({ at: sampleTime(snapshotAfter, "location"), trigger: i, cause: "zone", ctx: ctxAfter });
+        }
+        return;
+      }
+      case "event": {
+        if (event.type !== trigger.eventType) return;
+        if (trigger.where !== undefined && runCel(trigger.where, celContextOf(ctxAfter)) !== true) {
+          draft.notes.push(`${event.type} did not match the filter`);
+          return;
+        }
+        occurrences.push({ at: eventMs, trigger: i, cause: "event", ctx: ctxAfter });
+        return;
+      }
+      case "schedule": {
+        if (ts.kind === "schedule" && ts.nextAt === null) draft.triggers[i] = scheduleNext(trigger.cron, vehicle.timeZone, nowMs);
+        return;
+      }
+    }
+  });
+
+  occurrences.sort((a, b) => a.at - b.at);
+  // Timers that elapsed before this sample come first, in the world as it was then.
+  for (const o of occurrences) if (o.ctx !== ctxAfter) decide(rule, draft, o, nowMs, event);
+  // Then the sample itself: resolve what cleared, then fire what holds now.
+  if (cleared || (draft.open !== null && !anyLevelActive(draft))) resolve(rule, draft, eventMs, nowMs, ctxAfter, event);
+  const own = occurrences.filter((o) => o.ctx === ctxAfter);
+  for (const o of own) decide(rule, draft, o, nowMs, event);
+  if (own.length === 0 && draft.open === null && changed.size > 0 && anyLevelActive(draft)) {
+    // An active trigger whose conditions did not hold: they may hold now (e.g. the car was unplugged).
+    const i = draft.triggers.findIndex((t) => t.kind === "level" && t.phase === "active");
+    decide(rule, draft, { at: eventMs, trigger: i, cause: "signal", ctx: ctxAfter }, nowMs, event);
+  }
+
+  if (!created && draft.firings.length === 0 && !stateMoved(base, draft)) {
+    return {
+      state: base,
+      changed: false,
+      firings: [],
+      actions: [],
+      explanation: wantExplanation ? explain(rule, draft, ctxAfter, nowMs, event, outcomeOf(draft), []) : null,
+      duplicate: false,
+    };
+  }
+  const next = finish(rule, base, draft, event.id);
+  const explanation =
+    draft.firings.length > 0
+      ? (draft.firings[draft.firings.length - 1]?.explanation ?? null)
+      : wantExplanation
+        ? explain(rule, draft, ctxAfter, nowMs, event, outcomeOf(draft), [])
+        : null;
+  return { state: next, changed: true, firings: draft.firings, actions: draft.actions, explanation, duplicate: false };
+};
+
+const blankDraft = (base: RuleState): Draft => ({
+  triggers: base.triggers.slice(),
+  episode: base.episode,
+  open: base.open,
+  cooldownUntil: base.cooldownUntil,
+  firings: [],
+  actions: [],
+  notes: [],
+});
+
+const stateMoved = (base: RuleState, draft: Draft): boolean =>
+  draft.episode !== base.episode ||
+  draft.open !== base.open ||
+  draft.cooldownUntil !== base.cooldownUntil ||
+  draft.triggers.some((t, i) => t !== base.triggers[i]);
+
+/** Cheap pre-check: can this event change anything for this rule? */
+const isRelevant = (
+  rule: CompiledRule,
+  base: RuleState,
+  event: VehicleEvent,
+  changed: ReadonlySet<SignalName>,
+  dataArrived: boolean,
+  eventMs: number,
+): boolean => {
+  if (rule.signals === "all") {
+    if (changed.size > 0) return true;
+  } else {
+    for (const s of changed) if (rule.signals.has(s)) return true;
+  }
+  for (const t of rule.triggers) {
+    if (t.kind === "event" && t.eventType === event.type) return true;
+    if (t.kind === "stale" && dataArrived) return true;
+  }
+  for (const ts of base.triggers) {
+    if (ts.kind === "level" && ts.phase === "pending" && ts.deadline !== null && Date.parse(ts.deadline) <= eventMs) return true;
+    if (ts.kind === "schedule" && ts.nextAt === null) return true;
+  }
+  return false;
+};
+
+/**
+ * Fires what no event will: `for` deadlines that elapsed, vehicles gone silent, cron
+ * schedules. Call it for states whose `dueAt` ≤ now (and for in-scope rules with no
+ * state yet, to start their schedules). Pure; `now` is the tick's processing time.
+ *
+ * @example tick(rule, state, vehicle, snapshot, "2024-05-01T08:01:00Z").firings
+ */
+export const tick = (
+  rule: CompiledRule,
+  state: RuleState | undefined,
+  vehicle: Vehicle,
+  snapshot: VehicleSnapshot,
+  now: Instant,
+): Evaluation => {
+  const nowMs = toMs(now);
+  const [base, created] = adopt(rule, state, vehicle.id);
+  const draft = blankDraft(base);
+  let touched = created;
+  const occurrences: Occurrence[] = [];
+  const ctxAt = (atMs: number): EvalContext => ({ vehicle, snapshot, event: undefined, atMs });
+  rule.triggers.forEach((trigger, i) => {
+    const ts = draft.triggers[i] as TriggerState;
+    if (ts.kind === "level" && ts.deadline !== null && Date.parse(ts.deadline) <= nowMs) {
+      const at = Date.parse(ts.deadline);
+      if (trigger.kind === "stale" && ts.phase === "idle") {
+        draft.triggers[i] = { kind: "level", phase: "active", since: ts.deadline, deadline: null };
+        occurrences.push({ at, trigger: i, cause: "staleness", ctx: ctxAt(at) });
+        touched = true;
+      } else if (ts.phase === "pending") {
+        draft.triggers[i] = { ...ts, phase: "active", deadline: null };
+        occurrences.push({ at, trigger: i, cause: "timer", ctx: ctxAt(at) });
+        touched = true;
+      }
+    }
+    if (trigger.kind === "schedule" && ts.kind === "schedule") {
+      if (ts.nextAt === null) {
+        draft.triggers[i] = scheduleNext(trigger.cron, vehicle.timeZone, nowMs);
+        touched = true;
+      } else if (Date.parse(ts.nextAt) <= nowMs) {
+        const at = Date.parse(ts.nextAt);
+        draft.triggers[i] = scheduleNext(trigger.cron, vehicle.timeZone, nowMs);
+        occurrences.push({ at, trigger: i, cause: "schedule", ctx: ctxAt(at) });
+        touched = true;
+      }
+    }
+  });
+  if (!touched) return { state: base, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
+  occurrences.sort((a, b) => a.at - b.at);
+  for (const o of occurrences) decide(rule, draft, o, nowMs, undefined);
+  const next = finish(rule, base, draft, null);
+  const explanation = draft.firings[draft.firings.length - 1]?.explanation ?? null;
+  return { state: next, changed: true, firings: draft.firings, actions: draft.actions, explanation, duplicate: false };
+};
+
+const scheduleNext = (cron: string, timeZone: string, afterMs: number): TriggerState => {
+  const next = nextCronRun(cron, timeZone, afterMs);
+  return { kind: "schedule", nextAt: next === undefined ? null : iso(next) };
+};
+
+const levelTests = (trigger: CompiledTrigger, value: unknown): { holds: boolean; clears: boolean } => {
+  if (trigger.kind === "threshold") return { holds: trigger.holds(value), clears: trigger.clears(value) };
+  if (trigger.kind === "zone") {
+    const loc = value as { lat: number; lon: number } | undefined;
+    if (loc === undefined) return { holds: false, clears: false };
+    const holds = trigger.zone.contains(loc.lat, loc.lon) === (trigger.want === "inside");
+    return { holds, clears: !holds };
+  }
+  return { holds: false, clears: false };
+};
+
+const anyLevelActive = (draft: Draft): boolean => draft.triggers.some((t) => t.kind === "level" && t.phase === "active");
+
+const sampleTime = (snapshot: VehicleSnapshot, signal: SignalName): number =>
+  Date.parse((snapshot.signals[signal] as { observedAt: string }).observedAt);
+
+/** Signals whose held sample differs between two snapshots (what an event actually changed). */
+const changedSignals = (before: VehicleSnapshot, after: VehicleSnapshot): Set<SignalName> => {
+  const out = new Set<SignalName>();
+  if (before === after) return out;
+  for (const name of Object.keys(after.signals) as SignalName[]) {
+    const a = after.signals[name] as { observedAt: string } | undefined;
+    const b = before.signals[name] as { observedAt: string } | undefined;
+    if (a === b) continue;
+    if (b === undefined || a?.observedAt !== b.observedAt || after.sourceEventIds[name] !== before.sourceEventIds[name]) {
+      out.add(name);
+    }
+  }
+  return out;
+};
+
+const isLevel = (trigger: CompiledTrigger | undefined) =>
+  trigger !== undefined && (trigger.kind === "threshold" || trigger.kind === "zone" || trigger.kind === "stale");
+
+/** A trigger occurred at `o.at`: fire if the rule is armed and its conditions hold. */
+const decide = (rule: CompiledRule, draft: Draft, o: Occurrence, nowMs: number, event: VehicleEvent | undefined) => {
+  const trigger = rule.triggers[o.trigger];
+  if (draft.open !== null) {
+    draft.notes.push(`episode ${draft.open.episode} is still open (since ${draft.open.openedAt})`);
+    return;
+  }
+  if (isLevel(trigger) && !anyLevelActive(draft)) return;
+  const verdict = rule.conditions.test(o.ctx);
+  if (verdict !== true) {
+    draft.notes.push(verdict === "unknown" ? "conditions unknown (a signal is missing)" : "conditions did not hold");
+    return;
+  }
+  const episode = draft.episode + 1;
+  const firingId = `${rule.id}/${o.ctx.vehicle.id}/${episode}/fire`;
+  const lateBy = nowMs - o.at;
+  const reasons: string[] = [];
+  let status: FiringStatus = "actioned";
+  if (rule.dryRun) {
+    status = "dry_run";
+    reasons.push("dry run: actions are never performed");
+  } else if (lateBy > rule.maxEventDelayMs) {
+    status = "late";
+    reasons.push(`late: ${formatDuration(lateBy)} after the fact, more than max_event_delay ${formatDuration(rule.maxEventDelayMs)}`);
+  } else if (draft.cooldownUntil !== null && o.at < Date.parse(draft.cooldownUntil)) {
+    status = "cooldown";
+    reasons.push(`cooldown until ${draft.cooldownUntil}`);
+  }
+  draft.episode = episode;
+  if (isLevel(trigger)) draft.open = { episode, firingId, openedAt: iso(o.at), actioned: status === "actioned" };
+  if (status === "actioned" && rule.cooldownMs > 0) draft.cooldownUntil = iso(o.at + rule.cooldownMs);
+  const actions =
+    status === "actioned" ? planActions(rule, rule.actions, "fire", firingId, episode, o, event, reasons) : [];
+  const explanation = explain(rule, draft, o.ctx, nowMs, event, "fired", reasons, {
+    trigger: o.trigger,
+    atMs: o.at,
+    actioned: status === "actioned",
+  });
+  draft.firings.push({
+    id: firingId,
+    ruleId: rule.id,
+    vehicleId: o.ctx.vehicle.id,
+    episode,
+    kind: "fired",
+    at: iso(o.at),
+    evaluatedAt: iso(nowMs),
+    eventId: event?.id ?? null,
+    cause: o.cause,
+    status,
+    actionIds: actions.map((a) => a.id),
+    explanation,
+  });
+  draft.actions.push(...actions);
+};
+
+/** The open episode's condition cleared: close it, with on_resolve actions if it was actioned. */
+const resolve = (
+  rule: CompiledRule,
+  draft: Draft,
+  atMs: number,
+  nowMs: number,
+  ctx: EvalContext,
+  event: VehicleEvent | undefined,
+) => {
+  const open = draft.open;
+  if (open === null || anyLevelActive(draft)) return;
+  draft.open = null;
+  const firingId = `${rule.id}/${ctx.vehicle.id}/${open.episode}/resolve`;
+  const reasons: string[] = [];
+  let status: FiringStatus = "actioned";
+  if (rule.dryRun) {
+    status = "dry_run";
+    reasons.push("dry run: actions are never performed");
+  } else if (nowMs - atMs > rule.maxEventDelayMs) {
+    status = "late";
+    reasons.push(`late: ${formatDuration(nowMs - atMs)} after the fact, more than max_event_delay ${formatDuration(rule.maxEventDelayMs)}`);
+  } else if (!open.actioned) {
+    status = "not_actioned_episode";
+    reasons.push(`episode ${open.episode} was not actioned when it opened`);
+  }
+  const o: Occurrence = { at: atMs, trigger: -1, cause: event === undefined ? "timer" : "signal", ctx };
+  const actions =
+    status === "actioned" ? planActions(rule, rule.onResolve, "resolve", firingId, open.episode, o, event, reasons) : [];
+  const explanation = explain(rule, draft, ctx, nowMs, event, "resolved", reasons, {
+    trigger: -1,
+    atMs,
+    actioned: status === "actioned",
+  });
+  draft.firings.push({
+    id: firingId,
+    ruleId: rule.id,
+    vehicleId: ctx.vehicle.id,
+    episode: open.episode,
+    kind: "resolved",
+    at: iso(atMs),
+    evaluatedAt: iso(nowMs),
+    eventId: event?.id ?? null,
+    cause: o.cause,
+    status,
+    actionIds: actions.map((a) => a.id),
+    explanation,
+  });
+  draft.actions.push(...actions);
+};
+
+const STATIONARY_COMMANDS = new Set(["unlock", "open_trunk", "open_frunk"]);
+const READ_BACK_COMMANDS = new Set(["lock", "unlock", "set_charge_limit", "start_charge", "stop_charge"]);
+
+const planActions = (
+  rule: CompiledRule,
+  specs: readonly CompiledAction[],
+  phase: "fire" | "resolve",
+  firingId: string,
+  episode: number,
+  o: Occurrence,
+  event: VehicleEvent | undefined,
+  reasons: string[],
+): Action[] => {
+  if (specs.length === 0) return [];
+  const { vehicle, snapshot } = o.ctx;
+  const at = iso(o.at);
+  const view = templateView(rule, o, episode, phase, event);
+  const out: Action[] = [];
+  specs.forEach((spec, index) => {
+    const base = { id: `${firingId}/${index}`, firingId, ruleId: rule.id, vehicleId: vehicle.id, episode, phase, index, at };
+    switch (spec.type) {
+      case "sms":
+        out.push({ ...base, type: "sms", to: [...spec.to], message: renderTemplate(spec.message, view) });
+        return;
+      case "email":
+        out.push({
+          ...base,
+          type: "email",
+          to: [...spec.to],
+          subject: renderTemplate(spec.subject, view),
+          message: renderTemplate(spec.message, view),
+        });
+        return;
+      case "webhook":
+        out.push({
+          ...base,
+          type: "webhook",
+          url: spec.url,
+          body: {
+            rule: rule.id,
+            vehicle: vehicle.id,
+            episode,
+            phase,
+            at,
+            eventId: event?.id ?? null,
+            message: spec.message === undefined ? null : renderTemplate(spec.message, view),
+          },
+        });
+        return;
+      case "command": {
+        const stationary = STATIONARY_COMMANDS.has(spec.command);
+        const speed = signalValue(snapshot, "speed_kph");
+        if (stationary && typeof speed === "number" && speed > 0) {
+          reasons.push(`${spec.command} skipped: never while moving (speed_kph ${speed})`);
+          return;
+        }
+        out.push({
+          ...base,
+          type: "command",
+          command: spec.command,
+          params: { ...spec.params },
+          preconditions: { stationary },
+          readBack: READ_BACK_COMMANDS.has(spec.command),
+        });
+        return;
+      }
+    }
+  });
+  return out;
+};
+
+const templateView = (
+  rule: CompiledRule,
+  o: Occurrence,
+  episode: number,
+  phase: "fire" | "resolve",
+  event: VehicleEvent | undefined,
+) => {
+  const { vehicle, snapshot } = o.ctx;
+  const values: Record<string, unknown> = {};
+  for (const [name, sample] of Object.entries(snapshot.signals)) values[name] = (sample as { value: unknown }).value;
+  const trigger = rule.triggers[o.trigger];
+  return {
+    vehicle: { id: vehicle.id, name: vehicle.displayName, tags: vehicle.tags, time_zone: vehicle.timeZone },
+    event: event === undefined ? {} : { id: event.id, type: event.type, occurred_at: event.occurredAt, data: event.data },
+    snapshot: values,
+    rule: { id: rule.id, name: rule.name },
+    firing: { episode, phase, at: iso(o.at), local_time: localTime(o.at, vehicle.timeZone).hhmm },
+    trigger: { description: trigger?.description ?? "" },
+  };
+};
+
+const finish = (rule: CompiledRule, base: RuleState, draft: Draft, eventId: string | null): RuleState => {
+  let dueMs = Number.POSITIVE_INFINITY;
+  for (const ts of draft.triggers) {
+    if (ts.kind === "level" && ts.deadline !== null && ts.phase !== "active") dueMs = Math.min(dueMs, Date.parse(ts.deadline));
+    if (ts.kind === "schedule" && ts.nextAt !== null) dueMs = Math.min(dueMs, Date.parse(ts.nextAt));
+  }
+  let recentEventIds = base.recentEventIds;
+  let recentFirings = base.recentFirings;
+  if (eventId !== null) {
+    recentEventIds = [...base.recentEventIds.slice(-(RECENT_EVENTS - 1)), eventId];
+    if (draft.firings.length > 0) {
+      const byFiring = draft.firings.map((firing) => ({
+        firing,
+        actions: draft.actions.filter((a) => a.firingId === firing.id),
+      }));
+      recentFirings = [...base.recentFirings, ...byFiring].slice(-RECENT_FIRINGS);
+    }
+    recentFirings = recentFirings.filter((r) => r.firing.eventId !== null && recentEventIds.includes(r.firing.eventId));
+  }
+  return {
+    ruleId: rule.id,
+    vehicleId: base.vehicleId,
+    fingerprint: rule.fingerprint,
+    version: base.version + 1,
+    triggers: draft.triggers,
+    episode: draft.episode,
+    open: draft.open,
+    cooldownUntil: draft.cooldownUntil,
+    recentEventIds,
+    recentFirings,
+    dueAt: Number.isFinite(dueMs) ? iso(dueMs) : null,
+  };
+};
+
+const outcomeOf = (draft: Draft): Explanation["outcome"] => {
+  if (draft.triggers.some((t) => t.kind === "level" && t.phase === "pending")) return "pending";
+  if (draft.open !== null || anyLevelActive(draft)) return "active";
+  return "armed";
+};
+
+const traceTriggers = (rule: CompiledRule, draft: Draft, ctx: EvalContext, firedIndex: number): TriggerTrace[] =>
+  rule.triggers.map((trigger, i) => {
+    const ts = draft.triggers[i] as TriggerState;
+    const trace: TriggerTrace = { trigger: trigger.description };
+    if (trigger.kind === "threshold") {
+      const sample = ctx.snapshot.signals[trigger.signal] as { value: unknown; observedAt: string } | undefined;
+      trace.value = sample?.value ?? null;
+      if (sample !== undefined) trace.observedAt = sample.observedAt;
+      trace.threshold = trigger.threshold;
+      if (trigger.rearm !== undefined) trace.rearm = trigger.rearm;
+    }
+    if (trigger.kind === "zone" || trigger.kind === "transition") {
+      const loc = signalValue(ctx.snapshot, "location") as { lat: number; lon: number } | undefined;
+      trace.inside = loc === undefined ? null : trigger.zone.contains(loc.lat, loc.lon);
+    }
+    if (ts.kind === "level") {
+      trace.phase = ts.phase;
+      if (ts.since !== null) trace.since = ts.since;
+      if (ts.deadline !== null) trace.deadline = ts.deadline;
+    }
+    if (ts.kind === "schedule" && ts.nextAt !== null) trace.nextAt = ts.nextAt;
+    if (i === firedIndex) trace.fired = true;
+    return trace;
+  });
+
+const explain = (
+  rule: CompiledRule,
+  draft: Draft,
+  ctx: EvalContext,
+  nowMs: number,
+  event: VehicleEvent | undefined,
+  outcome: Explanation["outcome"],
+  reasons: string[],
+  decision?: { trigger: number; atMs: number; actioned: boolean },
+): Explanation => {
+  const triggers = traceTriggers(rule, draft, ctx, decision?.trigger ?? -1);
+  const conditions = rule.spec.conditions === undefined ? null : rule.conditions.trace(ctx);
+  const actioned = decision?.actioned ?? false;
+  const allReasons = decision === undefined ? [...reasons, ...draft.notes] : reasons;
+  const fired = decision === undefined ? undefined : rule.triggers[decision.trigger]?.description;
+  const because = allReasons.length > 0 ? `: ${allReasons.join("; ")}` : "";
+  const summary =
+    outcome === "fired"
+      ? `${rule.name} fired on ${fired ?? "trigger"}${actioned ? "" : ` but was not actioned${because}`}`
+      : outcome === "resolved"
+        ? `${rule.name} resolved${actioned ? "" : `, not actioned${because}`}`
+        : `${rule.name} ${outcome}${because}`;
+  return {
+    ruleId: rule.id,
+    vehicleId: ctx.vehicle.id,
+    at: iso(decision?.atMs ?? ctx.atMs),
+    evaluatedAt: iso(nowMs),
+    eventId: event?.id ?? null,
+    eventType: event?.type ?? null,
+    outcome,
+    summary,
+    triggers,
+    conditions,
+    actioned,
+    reasons: allReasons,
+  };
+};
