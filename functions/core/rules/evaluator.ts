@@ -160,7 +160,9 @@ export const evaluate = (
   const ctxAfter: EvalContext = { vehicle, snapshot: snapshotAfter, event, atMs: eventMs };
   const wantExplanation = rule.explainAll || options.explain === true;
 
-  if (!created && !isRelevant(rule, base, event, changed, dataArrived, eventMs)) {
+  // A state is worth creating only once something happens to it (or to start a schedule).
+  const mustStore = created && (state !== undefined || hasSchedule(rule));
+  if (!mustStore && !isRelevant(rule, base, event, changed, dataArrived, eventMs)) {
     return {
       state: base,
       changed: false,
@@ -190,7 +192,7 @@ export const evaluate = (
         // A `for` that elapsed before this sample fired at its deadline: the condition held until then.
         if (ts.phase === "pending" && ts.deadline !== null && Date.parse(ts.deadline) <= sampleMs) {
           const at = Date.parse(ts.deadline);
-          next = { ...ts, phase: "active", deadline: null };
+          next = { ...ts, phase: "active" };
           occurrences.push({ at, trigger: i, cause: "timer", ctx: ctxBefore(at) });
         }
         if (changed.has(signal)) {
@@ -198,7 +200,12 @@ export const evaluate = (
           if (next.phase === "idle" && holds) {
             if (trigger.forMs === 0) {
               next = { kind: "level", phase: "active", since: iso(sampleMs), deadline: null };
-              occurrences.push({ at: sampleMs, trigger: i, cause: trigger.kind === "zone" ? "zone" : "signal", ctx: ctxAfter });
+              occurrences.push({
+                at: sampleMs,
+                trigger: i,
+                cause: trigger.kind === "zone" ? "zone" : "signal",
+                ctx: ctxAfter,
+              });
             } else {
               next = { kind: "level", phase: "pending", since: iso(sampleMs), deadline: iso(sampleMs + trigger.forMs) };
             }
@@ -243,7 +250,8 @@ export const evaluate = (
         return;
       }
       case "schedule": {
-        if (ts.kind === "schedule" && ts.nextAt === null) draft.triggers[i] = scheduleNext(trigger.cron, vehicle.timeZone, nowMs);
+        if (ts.kind === "schedule" && ts.nextAt === null)
+          draft.triggers[i] = scheduleNext(trigger.cron, vehicle.timeZone, nowMs);
         return;
       }
     }
@@ -262,7 +270,7 @@ export const evaluate = (
     decide(rule, draft, { at: eventMs, trigger: i, cause: "signal", ctx: ctxAfter }, nowMs, event);
   }
 
-  if (!created && draft.firings.length === 0 && !stateMoved(base, draft)) {
+  if (!mustStore && draft.firings.length === 0 && !stateMoved(base, draft)) {
     return {
       state: base,
       changed: false,
@@ -281,6 +289,8 @@ export const evaluate = (
         : null;
   return { state: next, changed: true, firings: draft.firings, actions: draft.actions, explanation, duplicate: false };
 };
+
+const hasSchedule = (rule: CompiledRule) => rule.triggers.some((t) => t.kind === "schedule");
 
 const blankDraft = (base: RuleState): Draft => ({
   triggers: base.triggers.slice(),
@@ -317,7 +327,8 @@ const isRelevant = (
     if (t.kind === "stale" && dataArrived) return true;
   }
   for (const ts of base.triggers) {
-    if (ts.kind === "level" && ts.phase === "pending" && ts.deadline !== null && Date.parse(ts.deadline) <= eventMs) return true;
+    if (ts.kind === "level" && ts.phase === "pending" && ts.deadline !== null && Date.parse(ts.deadline) <= eventMs)
+      return true;
     if (ts.kind === "schedule" && ts.nextAt === null) return true;
   }
   return false;
@@ -340,7 +351,7 @@ export const tick = (
   const nowMs = toMs(now);
   const [base, created] = adopt(rule, state, vehicle.id);
   const draft = blankDraft(base);
-  let touched = created;
+  let touched = created && (state !== undefined || hasSchedule(rule));
   const occurrences: Occurrence[] = [];
   const ctxAt = (atMs: number): EvalContext => ({ vehicle, snapshot, event: undefined, atMs });
   rule.triggers.forEach((trigger, i) => {
@@ -348,11 +359,11 @@ export const tick = (
     if (ts.kind === "level" && ts.deadline !== null && Date.parse(ts.deadline) <= nowMs) {
       const at = Date.parse(ts.deadline);
       if (trigger.kind === "stale" && ts.phase === "idle") {
-        draft.triggers[i] = { kind: "level", phase: "active", since: ts.deadline, deadline: null };
+        draft.triggers[i] = { kind: "level", phase: "active", since: ts.deadline, deadline: ts.deadline };
         occurrences.push({ at, trigger: i, cause: "staleness", ctx: ctxAt(at) });
         touched = true;
       } else if (ts.phase === "pending") {
-        draft.triggers[i] = { ...ts, phase: "active", deadline: null };
+        draft.triggers[i] = { ...ts, phase: "active" };
         occurrences.push({ at, trigger: i, cause: "timer", ctx: ctxAt(at) });
         touched = true;
       }
@@ -393,7 +404,8 @@ const levelTests = (trigger: CompiledTrigger, value: unknown): { holds: boolean;
   return { holds: false, clears: false };
 };
 
-const anyLevelActive = (draft: Draft): boolean => draft.triggers.some((t) => t.kind === "level" && t.phase === "active");
+const anyLevelActive = (draft: Draft): boolean =>
+  draft.triggers.some((t) => t.kind === "level" && t.phase === "active");
 
 const sampleTime = (snapshot: VehicleSnapshot, signal: SignalName): number =>
   Date.parse((snapshot.signals[signal] as { observedAt: string }).observedAt);
@@ -406,7 +418,11 @@ const changedSignals = (before: VehicleSnapshot, after: VehicleSnapshot): Set<Si
     const a = after.signals[name] as { observedAt: string } | undefined;
     const b = before.signals[name] as { observedAt: string } | undefined;
     if (a === b) continue;
-    if (b === undefined || a?.observedAt !== b.observedAt || after.sourceEventIds[name] !== before.sourceEventIds[name]) {
+    if (
+      b === undefined ||
+      a?.observedAt !== b.observedAt ||
+      after.sourceEventIds[name] !== before.sourceEventIds[name]
+    ) {
       out.add(name);
     }
   }
@@ -423,7 +439,6 @@ const decide = (rule: CompiledRule, draft: Draft, o: Occurrence, nowMs: number, 
     draft.notes.push(`episode ${draft.open.episode} is still open (since ${draft.open.openedAt})`);
     return;
   }
-  if (isLevel(trigger) && !anyLevelActive(draft)) return;
   const verdict = rule.conditions.test(o.ctx);
   if (verdict !== true) {
     draft.notes.push(verdict === "unknown" ? "conditions unknown (a signal is missing)" : "conditions did not hold");
@@ -439,7 +454,9 @@ const decide = (rule: CompiledRule, draft: Draft, o: Occurrence, nowMs: number, 
     reasons.push("dry run: actions are never performed");
   } else if (lateBy > rule.maxEventDelayMs) {
     status = "late";
-    reasons.push(`late: ${formatDuration(lateBy)} after the fact, more than max_event_delay ${formatDuration(rule.maxEventDelayMs)}`);
+    reasons.push(
+      `late: ${formatDuration(lateBy)} after the fact, more than max_event_delay ${formatDuration(rule.maxEventDelayMs)}`,
+    );
   } else if (draft.cooldownUntil !== null && o.at < Date.parse(draft.cooldownUntil)) {
     status = "cooldown";
     reasons.push(`cooldown until ${draft.cooldownUntil}`);
@@ -491,14 +508,18 @@ const resolve = (
     reasons.push("dry run: actions are never performed");
   } else if (nowMs - atMs > rule.maxEventDelayMs) {
     status = "late";
-    reasons.push(`late: ${formatDuration(nowMs - atMs)} after the fact, more than max_event_delay ${formatDuration(rule.maxEventDelayMs)}`);
+    reasons.push(
+      `late: ${formatDuration(nowMs - atMs)} after the fact, more than max_event_delay ${formatDuration(rule.maxEventDelayMs)}`,
+    );
   } else if (!open.actioned) {
     status = "not_actioned_episode";
     reasons.push(`episode ${open.episode} was not actioned when it opened`);
   }
   const o: Occurrence = { at: atMs, trigger: -1, cause: event === undefined ? "timer" : "signal", ctx };
   const actions =
-    status === "actioned" ? planActions(rule, rule.onResolve, "resolve", firingId, open.episode, o, event, reasons) : [];
+    status === "actioned"
+      ? planActions(rule, rule.onResolve, "resolve", firingId, open.episode, o, event, reasons)
+      : [];
   const explanation = explain(rule, draft, ctx, nowMs, event, "resolved", reasons, {
     trigger: -1,
     atMs,
@@ -540,7 +561,16 @@ const planActions = (
   const view = templateView(rule, o, episode, phase, event);
   const out: Action[] = [];
   specs.forEach((spec, index) => {
-    const base = { id: `${firingId}/${index}`, firingId, ruleId: rule.id, vehicleId: vehicle.id, episode, phase, index, at };
+    const base = {
+      id: `${firingId}/${index}`,
+      firingId,
+      ruleId: rule.id,
+      vehicleId: vehicle.id,
+      episode,
+      phase,
+      index,
+      at,
+    };
     switch (spec.type) {
       case "sms":
         out.push({ ...base, type: "sms", to: [...spec.to], message: renderTemplate(spec.message, view) });
@@ -605,7 +635,8 @@ const templateView = (
   const trigger = rule.triggers[o.trigger];
   return {
     vehicle: { id: vehicle.id, name: vehicle.displayName, tags: vehicle.tags, time_zone: vehicle.timeZone },
-    event: event === undefined ? {} : { id: event.id, type: event.type, occurred_at: event.occurredAt, data: event.data },
+    event:
+      event === undefined ? {} : { id: event.id, type: event.type, occurred_at: event.occurredAt, data: event.data },
     snapshot: values,
     rule: { id: rule.id, name: rule.name },
     firing: { episode, phase, at: iso(o.at), local_time: localTime(o.at, vehicle.timeZone).hhmm },
@@ -616,7 +647,8 @@ const templateView = (
 const finish = (rule: CompiledRule, base: RuleState, draft: Draft, eventId: string | null): RuleState => {
   let dueMs = Number.POSITIVE_INFINITY;
   for (const ts of draft.triggers) {
-    if (ts.kind === "level" && ts.deadline !== null && ts.phase !== "active") dueMs = Math.min(dueMs, Date.parse(ts.deadline));
+    if (ts.kind === "level" && ts.deadline !== null && ts.phase !== "active")
+      dueMs = Math.min(dueMs, Date.parse(ts.deadline));
     if (ts.kind === "schedule" && ts.nextAt !== null) dueMs = Math.min(dueMs, Date.parse(ts.nextAt));
   }
   let recentEventIds = base.recentEventIds;

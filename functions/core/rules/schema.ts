@@ -61,11 +61,13 @@ const quoteList = (values: readonly string[]) => values.join(", ");
  * are reported against the option whose key the input has (see yaml-issues.ts).
  */
 export const keyedUnionKinds = new Map<string, readonly string[]>();
-const keyedUnion = <const T extends readonly [z.ZodObject, z.ZodObject, ...z.ZodObject[]]>(
+export const keyedUnion = <const T extends readonly [z.ZodObject, z.ZodObject, ...z.ZodObject[]]>(
   what: string,
   options: T,
+  /** Needed when an option's shape is recursive (its getters cannot run yet). */
+  explicitKinds?: readonly string[],
 ) => {
-  const kinds = options.map((o) => Object.keys(o.shape)[0] ?? "");
+  const kinds = explicitKinds ?? options.map((o) => Object.keys(o.shape)[0] ?? "");
   const message = `${what} needs one of: ${quoteList(kinds)}`;
   keyedUnionKinds.set(message, kinds);
   return z.union(options, { error: message });
@@ -323,34 +325,38 @@ const makeRuleSchema = (ctx: SchemaContext | undefined) => {
     | { all: ConditionOut[] }
     | { any: ConditionOut[] }
     | { not: ConditionOut };
-  const Condition: z.ZodType<ConditionOut, ConditionIn> = keyedUnion("a condition", [
-    SignalCondition,
-    z.object({ inside: zoneRef }).strict(),
-    z.object({ outside: zoneRef }).strict(),
-    z.object({ time: TimeWindow }).strict(),
-    z.object({ expression: Cel }).strict(),
-    z
-      .object({
-        get all() {
-          return z.array(Condition).min(1);
-        },
-      })
-      .strict(),
-    z
-      .object({
-        get any() {
-          return z.array(Condition).min(1);
-        },
-      })
-      .strict(),
-    z
-      .object({
-        get not() {
-          return Condition;
-        },
-      })
-      .strict(),
-  ]) as unknown as z.ZodType<ConditionOut, ConditionIn>;
+  const Condition: z.ZodType<ConditionOut, ConditionIn> = keyedUnion(
+    "a condition",
+    [
+      SignalCondition,
+      z.object({ inside: zoneRef }).strict(),
+      z.object({ outside: zoneRef }).strict(),
+      z.object({ time: TimeWindow }).strict(),
+      z.object({ expression: Cel }).strict(),
+      z
+        .object({
+          get all() {
+            return z.array(Condition).min(1);
+          },
+        })
+        .strict(),
+      z
+        .object({
+          get any() {
+            return z.array(Condition).min(1);
+          },
+        })
+        .strict(),
+      z
+        .object({
+          get not() {
+            return Condition;
+          },
+        })
+        .strict(),
+    ],
+    ["signal", "inside", "outside", "time", "expression", "all", "any", "not"],
+  ) as unknown as z.ZodType<ConditionOut, ConditionIn>;
 
   const Action = keyedUnion("an action", [
     z

@@ -1,0 +1,34 @@
+import { type App, type Environment, Tags, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { StatefulStack } from "./stateful-stack.ts";
+import { StatelessStack } from "./stateless-stack.ts";
+
+export const STACK_NAMES = { stateful: "DashlightStateful", stateless: "DashlightStateless" } as const;
+
+/**
+ * Dashlight's two stacks, linked by props, with the cdk-nag AwsSolutions pack
+ * run at synth: an unacknowledged finding fails the synth.
+ *
+ * Context: `dashlight:alarmEmail` (where DLQ alarms are emailed),
+ * `dashlight:rulesDir` (the rule files to ship, default rules/).
+ */
+export const buildDashlightApp = (app: App) => {
+  const env: Environment = {
+    ...(process.env.CDK_DEFAULT_ACCOUNT === undefined ? {} : { account: process.env.CDK_DEFAULT_ACCOUNT }),
+    ...(process.env.CDK_DEFAULT_REGION === undefined ? {} : { region: process.env.CDK_DEFAULT_REGION }),
+  };
+  const alarmEmail = app.node.tryGetContext("dashlight:alarmEmail") as string | undefined;
+  const stateful = new StatefulStack(app, STACK_NAMES.stateful, {
+    env,
+    description: "Dashlight: table, queues, dead-letter alarms, provider secrets",
+    alarmEmail,
+  });
+  const stateless = new StatelessStack(app, STACK_NAMES.stateless, {
+    env,
+    description: "Dashlight: functions, HTTP API, schedules",
+    stateful,
+  });
+  Tags.of(app).add("app", "dashlight");
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { stateful, stateless };
+};

@@ -1,0 +1,173 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { HTTP_ROUTES, type HttpFunctionName, type HttpRoute } from "#handlers/routes.ts";
+import { DashlightFunction } from "./dashlight-function.ts";
+import type { StatefulStack } from "./stateful-stack.ts";
+
+/** Days a raw provider delivery is kept (DynamoDB TTL); the local runtime uses the same. */
+export const RAW_RETENTION_DAYS = 30;
+
+/** Steady and burst request rates of the whole API: far above real provider traffic, far below a runaway bill. */
+export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+export type StatelessStackProps = StackProps & {
+  stateful: Pick<
+    StatefulStack,
+    "table" | "eventsQueue" | "actionsQueue" | "automaticWebhookSecret" | "smartcarManagementToken"
+  >;
+};
+
+/**
+ * What Dashlight runs: the functions, the HTTP API and the schedules, bound
+ * to the stateful stack's resources with exactly the access each needs.
+ */
+export class StatelessStack extends Stack {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly functions: Readonly<Record<string, DashlightFunction>>;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { table, eventsQueue, automaticWebhookSecret, smartcarManagementToken } = props.stateful;
+
+    const ingest = new DashlightFunction(this, "Ingest", {
+      entry: "ingest",
+      description: "Provider webhooks: verify, archive, normalize, enqueue (POST /webhooks/...)",
+      // Providers give up after about 15 s; answer well before.
+      timeout: Duration.seconds(10),
+    })
+      .bindTable(table, ["PutItem"])
+      .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: true })
+      .bindSecret(automaticWebhookSecret, "DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET")
+      .bindSecret(smartcarManagementToken, "SMARTCAR_MANAGEMENT_TOKEN")
+      .withEnvironment("DASHLIGHT_RAW_RETENTION_DAYS", String(RAW_RETENTION_DAYS));
+
+    const processEvents = new DashlightFunction(this, "ProcessEvents", {
+      entry: "process-events",
+      description: "Events FIFO queue consumer: store each event and apply it to the vehicle snapshot",
+      timeout: eventsQueue.consumerTimeout,
+    })
+      .bindTable(table, ["PutItem", "GetItem", "BatchGetItem"])
+      // Its config requires the URL; it does not send.
+      .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: false })
+      .consume(eventsQueue, { batchSize: 10 });
+
+    const managementApi = new DashlightFunction(this, "ManagementApi", {
+      entry: "management-api",
+      description: "Read-only management API: vehicles, snapshots, events (IAM-authorized)",
+    })
+      .bindTable(table, ["GetItem", "BatchGetItem", "Query"], { queryIndexes: ["gsi1"] })
+      .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: false });
+
+    this.functions = { ingest, processEvents, managementApi };
+
+    ({ api: this.api, stage: this.stage } = this.httpApi({ ingest, "management-api": managementApi }));
+
+    const url = this.stage.url;
+    new CfnOutput(this, "ApiUrl", { value: url, description: "Base URL of the HTTP API" });
+    new CfnOutput(this, "WebhookUrlAutomatic", {
+      value: `${url}webhooks/automatic/{secret}`,
+      description: "Register with Automatic, {secret} replaced by the AutomaticWebhookSecret value",
+    });
+    new CfnOutput(this, "WebhookUrlSmartcar", {
+      value: `${url}webhooks/smartcar`,
+      description: "Register with Smartcar as the webhook callback URI",
+    });
+  }
+
+  /**
+   * The HTTP API with the routes of functions/handlers/routes.ts (the table the
+   * local gateway serves too): webhooks public (each provider is verified by
+   * the handler), management routes behind IAM.
+   */
+  private httpApi(handlers: Record<HttpFunctionName, DashlightFunction>): { api: HttpApi; stage: HttpStage } {
+    const api = new HttpApi(this, "HttpApi", {
+      description: "Dashlight: provider webhooks and the management API",
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, "HttpApiAccessLogs", {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const stage = new HttpStage(this, "HttpApiDefaultStage", {
+      httpApi: api,
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: API_THROTTLE,
+      // No path: the Automatic route carries its secret in the path, and logs must not hold secrets.
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            requestTime: "$context.requestTime",
+            routeKey: "$context.routeKey",
+            status: "$context.status",
+            responseLength: "$context.responseLength",
+            integrationLatency: "$context.integrationLatency",
+            integrationError: "$context.integrationErrorMessage",
+          }),
+        ),
+      },
+    });
+
+    const integrations = new Map<HttpFunctionName, HttpLambdaIntegration>();
+    const integrationOf = (name: HttpFunctionName) => {
+      let integration = integrations.get(name);
+      if (integration === undefined) {
+        integration = new HttpLambdaIntegration(`${pascalCase(name)}Integration`, handlers[name].fn);
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+    for (const route of HTTP_ROUTES as readonly (HttpRoute & { fn: HttpFunctionName })[]) {
+      const { method, path } = parseRouteKey(route.routeKey);
+      // HTTP API parameter mapping can rewrite headers, query strings and the
+      // path, not path parameters: a route's pathDefaults are applied by its
+      // handler from the routeKey it receives.
+      const [created] = api.addRoutes({
+        path,
+        methods: [method],
+        integration: integrationOf(route.fn),
+        ...(route.management === true ? { authorizer: new HttpIamAuthorizer() } : {}),
+      });
+      if (route.management !== true && created !== undefined) {
+        Validations.of(created).acknowledge({
+          id: "AwsSolutions-APIG4",
+          reason:
+            "A provider webhook: providers cannot sign AWS requests; the handler verifies each delivery (Smartcar SC-Signature HMAC, Automatic per-account secret compared in constant time).",
+        });
+      }
+    }
+    return { api, stage };
+  }
+}
+
+const METHODS: Readonly<Record<string, HttpMethod>> = {
+  GET: HttpMethod.GET,
+  POST: HttpMethod.POST,
+  PUT: HttpMethod.PUT,
+  PATCH: HttpMethod.PATCH,
+  DELETE: HttpMethod.DELETE,
+};
+
+/** "POST /webhooks/{provider}" → { method: POST, path: "/webhooks/{provider}" } */
+export const parseRouteKey = (routeKey: string): { method: HttpMethod; path: string } => {
+  const [verb = "", path = "", ...rest] = routeKey.split(" ");
+  const method = METHODS[verb];
+  if (method === undefined || !path.startsWith("/") || rest.length > 0) {
+    throw new Error(`route key must be "<METHOD> /<path>": ${routeKey}`);
+  }
+  return { method, path };
+};
+
+const pascalCase = (name: string) =>
+  name
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
