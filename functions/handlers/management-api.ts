@@ -9,7 +9,6 @@ import { formatIssuePath } from "#core/ingest/errors.ts";
 import { VehicleId } from "#core/model/vehicle.ts";
 import { badRequest, logHttpError, notFound } from "#shared/http-errors.ts";
 import { jsonResponse } from "#shared/http-response.ts";
-import { logger } from "#shared/logger.ts";
 import { storageConfigFromEnv } from "#shared/runtime-config.ts";
 
 const config = storageConfigFromEnv();

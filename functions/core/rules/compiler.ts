@@ -249,11 +249,13 @@ const compileRule = (
     if (t.kind === "zone" || t.kind === "transition") signals.add("location");
     if (t.kind === "event" && t.where !== undefined) allSignals = true;
   }
-  const usedZones = [...zoneSpecs].filter(([name]) => JSON.stringify(spec).includes(JSON.stringify(name)));
+  const refs = referencedNames(spec);
+  const usedZones = [...refs.zones].sort().map((name) => [name, zoneSpecs.get(name)]);
+  const usedContacts = [...refs.contacts].sort().map((name) => [name, contacts.get(name)]);
   const rule: CompiledRule = {
     id: spec.id,
     name: spec.name ?? spec.id,
-    fingerprint: fingerprint(JSON.stringify([spec, usedZones, [...contacts]])),
+    fingerprint: fingerprint(JSON.stringify([spec, usedZones, usedContacts])),
     source,
     enabled: spec.enabled ?? true,
     scope: compileScope(spec),
@@ -269,6 +271,30 @@ const compileRule = (
     spec: deepFreeze(structuredClone(spec)),
   };
   return Object.freeze(rule);
+};
+
+/** Zones and contacts a rule refers to: its fingerprint covers their definitions too. */
+const referencedNames = (spec: RuleSpec): { zones: Set<string>; contacts: Set<string> } => {
+  const zones = new Set<string>();
+  const contacts = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    if (typeof node !== "object" || node === null) return;
+    for (const [key, value] of Object.entries(node)) {
+      if ((key === "enter" || key === "exit" || key === "inside" || key === "outside") && typeof value === "string") {
+        zones.add(value);
+      } else if (key === "sms" || key === "email") {
+        for (const ref of Array.isArray(value) ? value : [value]) if (typeof ref === "string") contacts.add(ref);
+      } else {
+        visit(value);
+      }
+    }
+  };
+  visit([spec.triggers, spec.conditions, spec.actions, spec.on_resolve]);
+  return { zones, contacts };
 };
 
 const compileScope = (spec: RuleSpec): CompiledScope => {

@@ -747,3 +747,24 @@ const explain = (
     reasons: allReasons,
   };
 };
+
+/**
+ * Whether a rule's condition holds right now on a snapshot, ignoring state, timers,
+ * `for`, cooldown and events: a level trigger (threshold or zone) holds and so do the
+ * conditions. What a stateless engine computes; used by benchmarks and `explain` tools.
+ *
+ * @example holdsNow(lowCharge, { vehicle, snapshot, event: undefined, atMs: Date.now() }) // true
+ */
+export const holdsNow = (rule: CompiledRule, ctx: EvalContext): boolean => {
+  let held = false;
+  for (const trigger of rule.triggers) {
+    if (trigger.kind === "threshold" || trigger.kind === "zone") {
+      const signal = trigger.kind === "threshold" ? trigger.signal : "location";
+      if (levelTests(trigger, signalValue(ctx.snapshot, signal)).holds) {
+        held = true;
+        break;
+      }
+    }
+  }
+  return held && rule.conditions.test(ctx) === true;
+};

@@ -22,7 +22,7 @@ export {
   type Recipient,
   type RuleSet,
 } from "./compiler.ts";
-export type { ConditionTrace } from "./conditions.ts";
+export type { ConditionTrace, EvalContext } from "./conditions.ts";
 export { evaluateEvent, type RuleStates, rulesForVehicle, tickVehicle, type VehicleEvaluation } from "./engine.ts";
 export {
   formatProblem,
@@ -37,6 +37,7 @@ export {
   type Evaluation,
   type EvaluationInput,
   evaluate,
+  holdsNow,
   initialRuleState,
   ruleAppliesTo,
   tick,

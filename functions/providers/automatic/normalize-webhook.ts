@@ -67,8 +67,8 @@ export const normalizeAutomaticEvent = (payload: unknown, receivedAt: string): N
 
 const factsOf = (payload: unknown): AutomaticFacts => {
   const createdAt = (payload as { created_at?: unknown }).created_at;
-  if (typeof createdAt === "number") return webhookFacts(parsePayload(AutomaticWebhookEvent, payload));
-  if (typeof createdAt === "string") return websocketFacts(parsePayload(AutomaticWebsocketEvent, payload));
+  if (typeof createdAt === "number") return shapeFacts(parsePayload(AutomaticWebhookEvent, payload));
+  if (typeof createdAt === "string") return shapeFacts(parsePayload(AutomaticWebsocketEvent, payload));
   throw new PayloadInvalidError([
     {
       path: "created_at",
@@ -77,56 +77,44 @@ const factsOf = (payload: unknown): AutomaticFacts => {
   ]);
 };
 
-const webhookFacts = (event: AutomaticWebhookEvent): AutomaticFacts => {
+/** Both shapes carry the same facts under different names and units; this is where they meet. */
+const shapeFacts = (event: AutomaticWebhookEvent | AutomaticWebsocketEvent): AutomaticFacts => {
   const occurredAt = toIsoUtc(event.created_at);
   const location = event.location;
+  const locationTime = location && timeIn(location);
   const facts: AutomaticFacts = {
     providerEventId: event.id,
     type: event.type,
     providerVehicleId: event.vehicle.id,
     occurredAt,
     timeZone: event.time_zone,
-    displayName: event.vehicle.display_name ?? undefined,
+    displayName: ("display_name" in event.vehicle ? event.vehicle.display_name : undefined) ?? undefined,
     position: location && {
       location: locationOf(location),
-      observedAt: location.ts === undefined ? occurredAt : toIsoUtc(location.ts),
+      observedAt: locationTime === undefined ? occurredAt : toIsoUtc(locationTime),
     },
   };
   switch (event.type) {
     case "notification:speeding":
-      return { ...facts, speedKph: mphToKph(event.speed_mph) };
+      return { ...facts, speedKph: "speed_mph" in event ? mphToKph(event.speed_mph) : round3(event.velocity_kph) };
     case "notification:hard_brake":
     case "notification:hard_accel":
       return { ...facts, gForce: event.g_force };
     case "mil:on":
-      return { ...facts, dtcs: event.dtcs.map((dtc) => dtcOf(dtc.code, dtc.description, dtc.start)) };
     case "mil:off":
       return {
         ...facts,
-        dtcs: event.dtcs.map((dtc) => dtcOf(dtc.code, dtc.description, dtc.start)),
-        ...(event.user_cleared === undefined ? {} : { userCleared: event.user_cleared }),
+        dtcs: event.dtcs.map((dtc) => dtcOf(dtc.code, dtc.description, timeIn(dtc))),
+        ...("user_cleared" in event && event.user_cleared !== undefined ? { userCleared: event.user_cleared } : {}),
       };
     case "trip:finished": {
-      const trip = event.trip;
-      const endedAt = toIsoUtc(trip.end_time);
+      const trip = "start_time" in event.trip ? webhookTrip(event.trip) : restTrip(event.trip);
       return {
         ...facts,
         // A trip happened when it ended, not when Automatic got round to sending it.
-        occurredAt: endedAt,
-        position: trip.end_location ? { location: locationOf(trip.end_location), observedAt: endedAt } : undefined,
-        trip: tripOf({
-          id: trip.id,
-          startedAt: toIsoUtc(trip.start_time),
-          endedAt,
-          distanceM: trip.distance_m,
-          durationS: (trip.end_time - trip.start_time) / 1000,
-          start: trip.start_location,
-          end: trip.end_location,
-          fuelL: trip.fuel_volume_gal == null ? undefined : usGallonsToLitres(trip.fuel_volume_gal),
-          hardBrakes: trip.hard_brakes,
-          hardAccels: trip.hard_accels,
-          idlingS: trip.idling_time_s,
-        }),
+        occurredAt: trip.endedAt,
+        position: trip.end ? { location: locationOf(trip.end), observedAt: trip.endedAt } : undefined,
+        trip: tripOf(trip),
       };
     }
     default:
@@ -134,61 +122,39 @@ const webhookFacts = (event: AutomaticWebhookEvent): AutomaticFacts => {
   }
 };
 
-const websocketFacts = (event: AutomaticWebsocketEvent): AutomaticFacts => {
-  const occurredAt = toIsoUtc(event.created_at);
-  const location = event.location;
-  const facts: AutomaticFacts = {
-    providerEventId: event.id,
-    type: event.type,
-    providerVehicleId: event.vehicle.id,
-    occurredAt,
-    timeZone: event.time_zone,
-    displayName: undefined,
-    position: location && {
-      location: locationOf(location),
-      observedAt: location.created_at === undefined ? occurredAt : toIsoUtc(location.created_at),
-    },
-  };
-  switch (event.type) {
-    case "notification:speeding":
-      return { ...facts, speedKph: round3(event.velocity_kph) };
-    case "notification:hard_brake":
-    case "notification:hard_accel":
-      return { ...facts, gForce: event.g_force };
-    case "mil:on":
-      return { ...facts, dtcs: event.dtcs.map((dtc) => dtcOf(dtc.code, dtc.description, dtc.created_at)) };
-    case "mil:off":
-      return {
-        ...facts,
-        dtcs: event.dtcs.map((dtc) => dtcOf(dtc.code, dtc.description, dtc.created_at)),
-        ...(event.user_cleared === undefined ? {} : { userCleared: event.user_cleared }),
-      };
-    case "trip:finished": {
-      const trip = event.trip;
-      const endedAt = toIsoUtc(trip.ended_at);
-      return {
-        ...facts,
-        occurredAt: endedAt,
-        position: trip.end_location ? { location: locationOf(trip.end_location), observedAt: endedAt } : undefined,
-        trip: tripOf({
-          id: trip.id,
-          startedAt: toIsoUtc(trip.started_at),
-          endedAt,
-          distanceM: trip.distance_m,
-          durationS: trip.duration_s ?? (Date.parse(trip.ended_at) - Date.parse(trip.started_at)) / 1000,
-          start: trip.start_location,
-          end: trip.end_location,
-          fuelL: trip.fuel_volume_l == null ? undefined : round3(trip.fuel_volume_l),
-          hardBrakes: trip.hard_brakes,
-          hardAccels: trip.hard_accels,
-          idlingS: trip.idling_time_s,
-        }),
-      };
-    }
-    default:
-      return facts;
-  }
-};
+/** The time a location or DTC carries: epoch ms (`ts`, `start`) in webhooks, ISO `created_at` in websockets. */
+const timeIn = (value: { ts?: number; start?: number; created_at?: string }): number | string | undefined =>
+  value.ts ?? value.start ?? value.created_at;
+
+/** The webhook's own trip format: epoch-ms times, US gallons. */
+const webhookTrip = (trip: Extract<AutomaticWebhookEvent, { type: "trip:finished" }>["trip"]): TripFacts => ({
+  id: trip.id,
+  startedAt: toIsoUtc(trip.start_time),
+  endedAt: toIsoUtc(trip.end_time),
+  distanceM: trip.distance_m,
+  durationS: (trip.end_time - trip.start_time) / 1000,
+  start: trip.start_location,
+  end: trip.end_location,
+  fuelL: trip.fuel_volume_gal == null ? undefined : usGallonsToLitres(trip.fuel_volume_gal),
+  hardBrakes: trip.hard_brakes,
+  hardAccels: trip.hard_accels,
+  idlingS: trip.idling_time_s,
+});
+
+/** The REST Trip object the websocket carries: ISO times, litres. */
+const restTrip = (trip: Extract<AutomaticWebsocketEvent, { type: "trip:finished" }>["trip"]): TripFacts => ({
+  id: trip.id,
+  startedAt: toIsoUtc(trip.started_at),
+  endedAt: toIsoUtc(trip.ended_at),
+  distanceM: trip.distance_m,
+  durationS: trip.duration_s ?? (Date.parse(trip.ended_at) - Date.parse(trip.started_at)) / 1000,
+  start: trip.start_location,
+  end: trip.end_location,
+  fuelL: trip.fuel_volume_l == null ? undefined : round3(trip.fuel_volume_l),
+  hardBrakes: trip.hard_brakes,
+  hardAccels: trip.hard_accels,
+  idlingS: trip.idling_time_s,
+});
 
 type Coordinates = { lat: number; lon: number; accuracy_m?: number | undefined };
 
