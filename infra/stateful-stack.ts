@@ -61,11 +61,6 @@ export class StatefulStack extends Stack {
 
     this.alarmTopic = new Topic(this, "AlarmTopic", { displayName: "Dashlight alarms", enforceSSL: true });
     if (props.alarmEmail !== undefined) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
-    Validations.of(this.alarmTopic).acknowledge({
-      id: "AwsSolutions-SNS2",
-      reason:
-        "The topic carries CloudWatch alarm notices only (queue name and message count, no vehicle data); CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer-managed key would protect nothing here.",
-    });
 
     this.eventsQueue = this.queueWithDeadLetters("Events", { fifo: true, consumerTimeout: CONSUMER_TIMEOUTS.events });
     this.actionsQueue = this.queueWithDeadLetters("Actions", {

@@ -21,6 +21,8 @@ import { secretsMatch } from "#shared/secrets.ts";
 
 /** Providers' deliveries are small; anything larger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 256 * 1024;
+/** Smartcar challenges are random tokens; anything else is refused (see the VERIFY note below). */
+const SAFE_CHALLENGE = /^[A-Za-z0-9._~-]{1,512}$/;
 
 const config = ingestConfigFromEnv();
 const documentClient = createDocumentClient(config.endpoints);
@@ -47,12 +49,19 @@ const ingest = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxyS
       normalize = normalizeAutomaticEvent;
       break;
     case "smartcar": {
-      if (!verifySmartcarSignature(rawBody, request.headers["sc-signature"], config.smartcarManagementToken)) {
-        throw unauthorized("missing or invalid SC-Signature header");
-      }
+      // Smartcar's docs do not say VERIFY is signed, so it is answered unsigned; but only for a challenge
+      // that cannot be a payload, or the answer would sign a forged delivery (an HMAC oracle).
       const payload = parseJsonOrNull(rawBody);
       if (isSmartcarVerifyChallenge(payload)) {
+        if (!SAFE_CHALLENGE.test(payload.data.challenge)) {
+          throw badRequest("invalid payload", [
+            { path: "data.challenge", message: "must be 1 to 512 letters, digits, '-', '_', '.' or '~'" },
+          ]);
+        }
         return jsonResponse(200, answerSmartcarChallenge(payload.data.challenge, config.smartcarManagementToken));
+      }
+      if (!verifySmartcarSignature(rawBody, request.headers["sc-signature"], config.smartcarManagementToken)) {
+        throw unauthorized("missing or invalid SC-Signature header");
       }
       normalize = normalizeSmartcarWebhook;
       break;

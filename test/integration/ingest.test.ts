@@ -220,13 +220,29 @@ describe("POST /webhooks/smartcar", () => {
     expect(itemKeys(await scanTable(runtime))).toStrictEqual(itemKeys(before));
   });
 
-  it("answers the VERIFY challenge with the HMAC of the challenge", async () => {
+  it("answers the VERIFY challenge with the HMAC of the challenge, signed or not", async () => {
     const body = sampleBody("smartcar", "verify");
     const challenge = (samplePayload("smartcar", "verify").data as { challenge: string }).challenge;
-    const response = await postJson(`${runtime.url}/webhooks/smartcar`, body, { "sc-signature": sign(body) });
-    expect(response).toStrictEqual({
+    const expected = {
       status: 200,
       body: { challenge: createHmac("sha256", TEST_SMARTCAR_TOKEN).update(challenge).digest("hex") },
+    };
+    expect(await postJson(`${runtime.url}/webhooks/smartcar`, body, { "sc-signature": sign(body) })).toStrictEqual(
+      expected,
+    );
+    expect(await postJson(`${runtime.url}/webhooks/smartcar`, body)).toStrictEqual(expected);
+  });
+
+  it("refuses to answer a challenge that could be a payload, so it cannot be used to forge signatures", async () => {
+    const forged = sampleBody("smartcar", "vehicle-state");
+    const payload = samplePayload("smartcar", "verify");
+    (payload.data as { challenge: string }).challenge = forged;
+    expect(await postJson(`${runtime.url}/webhooks/smartcar`, JSON.stringify(payload))).toStrictEqual({
+      status: 400,
+      body: {
+        error: "invalid payload",
+        issues: [{ path: "data.challenge", message: "must be 1 to 512 letters, digits, '-', '_', '.' or '~'" }],
+      },
     });
   });
 

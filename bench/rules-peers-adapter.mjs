@@ -1,0 +1,151 @@
+// Dashlight's evaluator as an adapter for ../shared/bench/rules-peers (see its README):
+//   node run.mjs --extra /path/to/dashlight/bench/rules-peers-adapter.mjs
+// Each vehicle's four rules are written as Dashlight YAML, compiled with the real
+// compiler, and evaluated with the real evaluator. evalEvent returns the bitmask of
+// the vehicle's rules whose condition holds for the event.
+//
+// DASHLIGHT_BENCH_MODE=conditions (default): holdsNow() per rule on a snapshot of the event.
+// DASHLIGHT_BENCH_MODE=stateful: the full path per event: applyEventToSnapshot, then
+//   evaluate() per rule (edge, hysteresis, cooldown, timers, state versions, in memory),
+//   then holdsNow() for the reported bitmask.
+// Imports the TypeScript sources directly (Node >= 22.18 strips types).
+import { emptySnapshot } from "../functions/core/model/snapshot.ts";
+import { compileRuleSources, evaluate, formatProblem, holdsNow } from "../functions/core/rules/index.ts";
+import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
+
+const MODE = process.env.DASHLIGHT_BENCH_MODE === "stateful" ? "stateful" : "conditions";
+const num = (x) => String(x);
+
+/** The YAML of one vehicle's four rules (and its fence), in the benchmark's rule order. */
+export function vehicleYaml(vehicle) {
+  const vid = `dimo:${vehicle.id}`;
+  const zones = [];
+  const rules = [];
+  for (const r of vehicle.rules) {
+    const head = `  - id: v${vehicle.id}-${r.kind.replaceAll("_", "-")}\n    scope: { vehicles: ["${vid}"] }\n    actions: []\n`;
+    switch (r.kind) {
+      case "speeding":
+        rules.push(`${head}    triggers: [{ signal: speed_kph, above: ${num(r.thresholdKph)} }]\n`);
+        break;
+      case "check_engine":
+        rules.push(`${head}    triggers: [{ signal: mil_on, is: true }]\n`);
+        break;
+      case "geofence_exit":
+        zones.push(`  fence-${vehicle.id}:\n    circle: { lat: ${num(r.lat)}, lon: ${num(r.lon)}, radius_m: ${num(r.radiusM)} }\n`);
+        rules.push(`${head}    triggers: [{ outside: fence-${vehicle.id} }]\n`);
+        break;
+      case "low_charge":
+        rules.push(
+          `${head}    triggers: [{ signal: soc_pct, below: ${num(r.thresholdPct)} }]\n    conditions: [{ not: { signal: charge_state, is: charging } }]\n`,
+        );
+        break;
+      default:
+        throw new Error(`unknown rule kind ${r.kind}`);
+    }
+  }
+  return { zones: zones.join(""), rules: rules.join("") };
+}
+
+/** Compiles every vehicle's rules; returns them per vehicle index, in the benchmark's order. */
+export function compileFleet(vehicles) {
+  const parts = vehicles.map(vehicleYaml);
+  const text = `zones:\n${parts.map((p) => p.zones).join("")}rules:\n${parts.map((p) => p.rules).join("")}`;
+  const result = compileRuleSources([{ file: "bench.yaml", text }]);
+  if (!result.ok) throw new Error(result.problems.slice(0, 5).map(formatProblem).join("\n"));
+  const byId = new Map(result.ruleSet.rules.map((r) => [r.id, r]));
+  return vehicles.map((v) => v.rules.map((r) => byId.get(`v${v.id}-${r.kind.replaceAll("_", "-")}`)));
+}
+
+const vehicleOf = (id) => ({
+  id: `dimo:${id}`,
+  provider: "dimo",
+  providerVehicleId: String(id),
+  displayName: `Vehicle ${id}`,
+  tags: [],
+  timeZone: "UTC",
+  contacts: [],
+  createdAt: "2026-01-01T00:00:00.000Z",
+});
+
+/** The benchmark event as a snapshot holding its values (conditions mode). */
+const snapshotOf = (e, vehicleId) => ({
+  vehicleId,
+  signals: {
+    speed_kph: { value: e.speed_kph, observedAt: "" },
+    location: { value: { lat: e.lat, lon: e.lon }, observedAt: "" },
+    soc_pct: { value: e.soc_pct, observedAt: "" },
+    charge_state: { value: e.is_charging ? "charging" : "not_charging", observedAt: "" },
+    mil_on: { value: e.mil, observedAt: "" },
+  },
+  sourceEventIds: {},
+  version: 0,
+});
+
+export function buildEvaluator(vehicles, mode = MODE) {
+  const rulesByVehicle = compileFleet(vehicles);
+  const vehicleObjects = vehicles.map((v) => vehicleOf(v.id));
+  if (mode === "conditions") {
+    return {
+      evalEvent(e) {
+        const rules = rulesByVehicle[e.vehicleId];
+        const vehicle = vehicleObjects[e.vehicleId];
+        const ctx = { vehicle, snapshot: snapshotOf(e, vehicle.id), event: undefined, atMs: e.ts };
+        let m = 0;
+        for (let k = 0; k < rules.length; k++) if (holdsNow(rules[k], ctx)) m |= 1 << k;
+        return m;
+      },
+    };
+  }
+  const snapshots = vehicleObjects.map((v) => emptySnapshot(v.id));
+  const states = vehicles.map((v) => new Array(v.rules.length).fill(undefined));
+  let seq = 0;
+  return {
+    evalEvent(e) {
+      const rules = rulesByVehicle[e.vehicleId];
+      const vehicle = vehicleObjects[e.vehicleId];
+      const observedAt = new Date(e.ts).toISOString();
+      const event = {
+        id: `b${seq++}`,
+        vehicleId: vehicle.id,
+        type: "signals",
+        occurredAt: observedAt,
+        receivedAt: observedAt,
+        source: { provider: "dimo" },
+        data: {},
+        signals: {
+          speed_kph: { value: e.speed_kph, observedAt },
+          location: { value: { lat: e.lat, lon: e.lon }, observedAt },
+          soc_pct: { value: e.soc_pct, observedAt },
+          charge_state: { value: e.is_charging ? "charging" : "not_charging", observedAt },
+          mil_on: { value: e.mil, observedAt },
+        },
+      };
+      const before = snapshots[e.vehicleId];
+      const change = applyEventToSnapshot(before, event);
+      snapshots[e.vehicleId] = change.snapshot;
+      const input = { event, snapshotBefore: before, snapshotAfter: change.snapshot, vehicle, changed: change.changed };
+      const ctx = { vehicle, snapshot: change.snapshot, event: undefined, atMs: e.ts };
+      const vehicleStates = states[e.vehicleId];
+      let m = 0;
+      for (let k = 0; k < rules.length; k++) {
+        const out = evaluate(rules[k], vehicleStates[k], input, e.ts);
+        if (out.changed) vehicleStates[k] = out.state;
+        if (holdsNow(rules[k], ctx)) m |= 1 << k;
+      }
+      return m;
+    },
+  };
+}
+
+export default {
+  name: MODE === "stateful" ? "dashlight-stateful" : "dashlight",
+  version: "dashlight 0.1.0",
+  async: false,
+  notes:
+    MODE === "stateful"
+      ? "YAML rules, real compiler; applyEventToSnapshot + evaluate() per rule (state in memory) + holdsNow()"
+      : "YAML rules, real compiler; holdsNow() per rule on a snapshot view of the event",
+  build(vehicles) {
+    return buildEvaluator(vehicles, MODE);
+  },
+};
