@@ -67,19 +67,34 @@ const vehicleOf = (id) => ({
   createdAt: "2026-01-01T00:00:00.000Z",
 });
 
-/** The benchmark event as a snapshot holding its values (conditions mode). */
-const snapshotOf = (e, vehicleId) => ({
-  vehicleId,
+/**
+ * A snapshot view of the benchmark event (conditions mode). One scratch object, refilled per
+ * event, so the pass measures evaluation rather than allocation; safe because the evaluator
+ * never keeps its inputs and these rules have no CEL (whose context cache is per snapshot).
+ */
+const scratch = {
+  vehicleId: "",
   signals: {
-    speed_kph: { value: e.speed_kph, observedAt: "" },
-    location: { value: { lat: e.lat, lon: e.lon }, observedAt: "" },
-    soc_pct: { value: e.soc_pct, observedAt: "" },
-    charge_state: { value: e.is_charging ? "charging" : "not_charging", observedAt: "" },
-    mil_on: { value: e.mil, observedAt: "" },
+    speed_kph: { value: 0, observedAt: "" },
+    location: { value: { lat: 0, lon: 0 }, observedAt: "" },
+    soc_pct: { value: 0, observedAt: "" },
+    charge_state: { value: "not_charging", observedAt: "" },
+    mil_on: { value: false, observedAt: "" },
   },
   sourceEventIds: {},
   version: 0,
-});
+};
+const fill = (e, vehicleId) => {
+  const s = scratch.signals;
+  scratch.vehicleId = vehicleId;
+  s.speed_kph.value = e.speed_kph;
+  s.location.value.lat = e.lat;
+  s.location.value.lon = e.lon;
+  s.soc_pct.value = e.soc_pct;
+  s.charge_state.value = e.is_charging ? "charging" : "not_charging";
+  s.mil_on.value = e.mil;
+  return scratch;
+};
 
 export function buildEvaluator(vehicles, mode = MODE) {
   const rulesByVehicle = compileFleet(vehicles);
@@ -89,7 +104,7 @@ export function buildEvaluator(vehicles, mode = MODE) {
       evalEvent(e) {
         const rules = rulesByVehicle[e.vehicleId];
         const vehicle = vehicleObjects[e.vehicleId];
-        const ctx = { vehicle, snapshot: snapshotOf(e, vehicle.id), event: undefined, atMs: e.ts };
+        const ctx = { vehicle, snapshot: fill(e, vehicle.id), event: undefined, atMs: e.ts };
         let m = 0;
         for (let k = 0; k < rules.length; k++) if (holdsNow(rules[k], ctx)) m |= 1 << k;
         return m;

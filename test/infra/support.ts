@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { App, Stack } from "aws-cdk-lib";
+import { App, type CfnElement, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import type { CfnRole } from "aws-cdk-lib/aws-iam";
 import { REPO_ROOT } from "../../infra/bundling.ts";
 import { buildDashlightApp } from "../../infra/dashlight-app.ts";
 import type { DashlightFunction } from "../../infra/dashlight-function.ts";
@@ -18,9 +17,16 @@ export const appWithoutBundling = (context: Record<string, unknown> = {}) =>
 export const synthDashlight = () => {
   const app = appWithoutBundling();
   const stacks = buildDashlightApp(app);
+  const functionNamed = (name: string): DashlightFunction => {
+    const fn = stacks.stateless.functions[name];
+    if (fn === undefined) throw new Error(`no function ${name}`);
+    return fn;
+  };
   return {
     app,
-    ...stacks,
+    stacks,
+    functions: stacks.stateless.functions,
+    functionNamed,
     stateful: Template.fromStack(stacks.stateful),
     stateless: Template.fromStack(stacks.stateless),
   };
@@ -31,7 +37,7 @@ type PolicyResource = { Properties: { Roles: { Ref: string }[]; PolicyDocument: 
 
 /** Every statement of every policy attached to the function's role. */
 export const statementsOf = (template: Template, fn: DashlightFunction): Statement[] => {
-  const roleId = Stack.of(fn).getLogicalId(fn.role.node.defaultChild as CfnRole);
+  const roleId = Stack.of(fn).getLogicalId(fn.role.node.defaultChild as CfnElement);
   const policies = Object.values(template.findResources("AWS::IAM::Policy")) as PolicyResource[];
   return policies
     .filter((policy) => policy.Properties.Roles.some((role) => role.Ref === roleId))
@@ -48,7 +54,7 @@ export const actionsOf = (template: Template, fn: DashlightFunction): string[] =
 
 /** The function's CloudFormation properties. */
 export const functionProperties = (template: Template, fn: DashlightFunction): Record<string, unknown> => {
-  const id = Stack.of(fn).getLogicalId(fn.fn.node.defaultChild as CfnRole);
+  const id = Stack.of(fn).getLogicalId(fn.fn.node.defaultChild as CfnElement);
   const resource = template.toJSON().Resources[id] as { Properties: Record<string, unknown> } | undefined;
   if (resource === undefined) throw new Error(`no resource ${id}`);
   return resource.Properties;

@@ -2,7 +2,16 @@ import { isMap, isScalar, isSeq } from "yaml";
 import type { EventType } from "../model/event.ts";
 import type { SignalName } from "../model/signals.ts";
 import type { CelProgram } from "./cel.ts";
-import { type CompiledCondition, compileCelProgram, compileCondition, compileGroup, zoneOf } from "./conditions.ts";
+import type { VehicleSnapshot } from "../model/snapshot.ts";
+import {
+  type CompiledCondition,
+  compileCelProgram,
+  compileCondition,
+  compileGroup,
+  type EvalContext,
+  readerOf,
+  zoneOf,
+} from "./conditions.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { type Problem, RuleValidationError } from "./errors.ts";
 import {
@@ -30,6 +39,8 @@ export type CompiledTrigger =
       readonly holds: (value: unknown) => boolean;
       /** Past the re-arm band: the episode resolves. */
       readonly clears: (value: unknown) => boolean;
+      /** `holds` on the snapshot's sample (false when missing). */
+      readonly holdsOn: (snapshot: VehicleSnapshot) => boolean;
       readonly threshold: number | boolean | string;
       readonly rearm?: number;
       readonly forMs: number;
@@ -40,6 +51,7 @@ export type CompiledTrigger =
       readonly zone: CompiledZone;
       readonly want: "inside" | "outside";
       readonly forMs: number;
+      readonly holdsOn: (snapshot: VehicleSnapshot) => boolean;
     }
   | {
       readonly kind: "transition";
@@ -88,6 +100,8 @@ export type CompiledRule = {
   readonly triggers: readonly CompiledTrigger[];
   /** All of the rule's conditions, as one group (true when there are none). */
   readonly conditions: CompiledCondition;
+  /** A level trigger holds on the snapshot and so do the conditions (no state, no timers). */
+  readonly holdsNow: (ctx: EvalContext) => boolean;
   readonly actions: readonly CompiledAction[];
   readonly onResolve: readonly CompiledAction[];
   readonly cooldownMs: number;
@@ -261,6 +275,7 @@ const compileRule = (
     scope: compileScope(spec),
     triggers: Object.freeze(triggers),
     conditions,
+    holdsNow: compileHoldsNow(triggers, conditions, spec.conditions === undefined || spec.conditions.length === 0),
     actions: Object.freeze(spec.actions.map((a) => compileAction(a, contacts))),
     onResolve: Object.freeze((spec.on_resolve ?? []).map((a) => compileAction(a, contacts))),
     cooldownMs: durationMs(spec.cooldown, 0),
@@ -271,6 +286,20 @@ const compileRule = (
     spec: deepFreeze(structuredClone(spec)),
   };
   return Object.freeze(rule);
+};
+
+const compileHoldsNow = (
+  triggers: readonly CompiledTrigger[],
+  conditions: CompiledCondition,
+  unconditional: boolean,
+): ((ctx: EvalContext) => boolean) => {
+  const levels = triggers.flatMap((t) => (t.kind === "threshold" || t.kind === "zone" ? [t.holdsOn] : []));
+  const test = conditions.test;
+  const only = levels.length === 1 ? levels[0] : undefined;
+  if (levels.length === 0) return () => false;
+  if (only !== undefined)
+    return unconditional ? (ctx) => only(ctx.snapshot) : (ctx) => only(ctx.snapshot) && test(ctx) === true;
+  return (ctx) => levels.some((h) => h(ctx.snapshot)) && test(ctx) === true;
 };
 
 /** Zones and contacts a rule refers to: its fingerprint covers their definitions too. */
@@ -315,6 +344,7 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
     };
   }
   if ("signal" in spec) {
+    const read = readerOf(spec.signal);
     const forMs = durationMs(spec.for, 0);
     const forText = forMs > 0 ? ` for ${formatDuration(forMs)}` : "";
     if (spec.above !== undefined) {
@@ -325,6 +355,10 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
         description: `${spec.signal} above ${x}${forText}${spec.rearm_below === undefined ? "" : `, re-arms below ${rearm}`}`,
         signal: spec.signal,
         holds: (v) => typeof v === "number" && v > x,
+        holdsOn: (snapshot) => {
+          const v = read(snapshot);
+          return typeof v === "number" && v > x;
+        },
         clears: (v) => typeof v === "number" && (spec.rearm_below === undefined ? v <= x : v < rearm),
         threshold: x,
         ...(spec.rearm_below === undefined ? {} : { rearm }),
@@ -339,6 +373,10 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
         description: `${spec.signal} below ${x}${forText}${spec.rearm_above === undefined ? "" : `, re-arms above ${rearm}`}`,
         signal: spec.signal,
         holds: (v) => typeof v === "number" && v < x,
+        holdsOn: (snapshot) => {
+          const v = read(snapshot);
+          return typeof v === "number" && v < x;
+        },
         clears: (v) => typeof v === "number" && (spec.rearm_above === undefined ? v >= x : v > rearm),
         threshold: x,
         ...(spec.rearm_above === undefined ? {} : { rearm }),
@@ -351,6 +389,7 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
       description: `${spec.signal} is ${String(x)}${forText}`,
       signal: spec.signal,
       holds: (v) => v === x,
+      holdsOn: (snapshot) => read(snapshot) === x,
       clears: (v) => v !== undefined && v !== x,
       threshold: x,
       forMs,
@@ -364,12 +403,18 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
     const want = "inside" in spec ? "inside" : "outside";
     const name = "inside" in spec ? spec.inside : spec.outside;
     const forMs = durationMs(spec.for, 0);
+    const zone = zoneOf(zones, name);
+    const wantInside = want === "inside";
     return {
       kind: "zone",
       description: `${want} ${name}${forMs > 0 ? ` for ${formatDuration(forMs)}` : ""}`,
-      zone: zoneOf(zones, name),
+      zone,
       want,
       forMs,
+      holdsOn: (snapshot) => {
+        const loc = snapshot.signals.location?.value;
+        return loc !== undefined && zone.contains(loc.lat, loc.lon) === wantInside;
+      },
     };
   }
   if ("no_data_for" in spec) {

@@ -45,6 +45,29 @@ const not = (value: Truth): Truth => (value === "unknown" ? value : !value);
 export const signalValue = (snapshot: VehicleSnapshot, signal: SignalName): unknown =>
   (snapshot.signals[signal] as { value: unknown } | undefined)?.value;
 
+/** One reader per signal: a fixed property access stays monomorphic in hot loops. */
+const READERS: { [K in SignalName]: (s: VehicleSnapshot) => unknown } = {
+  speed_kph: (s) => s.signals.speed_kph?.value,
+  location: (s) => s.signals.location?.value,
+  odometer_km: (s) => s.signals.odometer_km?.value,
+  soc_pct: (s) => s.signals.soc_pct?.value,
+  range_km: (s) => s.signals.range_km?.value,
+  is_plugged_in: (s) => s.signals.is_plugged_in?.value,
+  charge_state: (s) => s.signals.charge_state?.value,
+  charge_limit_pct: (s) => s.signals.charge_limit_pct?.value,
+  fuel_pct: (s) => s.signals.fuel_pct?.value,
+  fuel_l: (s) => s.signals.fuel_l?.value,
+  oil_life_pct: (s) => s.signals.oil_life_pct?.value,
+  dtcs: (s) => s.signals.dtcs?.value,
+  mil_on: (s) => s.signals.mil_on?.value,
+  is_locked: (s) => s.signals.is_locked?.value,
+  doors: (s) => s.signals.doors?.value,
+  tire_pressure_kpa: (s) => s.signals.tire_pressure_kpa?.value,
+  battery_12v_v: (s) => s.signals.battery_12v_v?.value,
+  ignition_on: (s) => s.signals.ignition_on?.value,
+};
+export const readerOf = (signal: SignalName): ((s: VehicleSnapshot) => unknown) => READERS[signal];
+
 const celContexts = new WeakMap<VehicleSnapshot, Map<string, Record<string, unknown>>>();
 
 /** The CEL variables of a context, built once per (snapshot, event, instant) and shared by all rules. */
@@ -86,10 +109,12 @@ const leaf = (
   description: string,
   signals: readonly SignalName[] | "all",
   observe: (ctx: EvalContext) => { result: Truth; value?: unknown },
+  /** Same answer as observe(ctx).result without allocating: the hot path. */
+  test: (ctx: EvalContext) => Truth = (ctx) => observe(ctx).result,
 ): CompiledCondition => ({
   description,
   signals,
-  test: (ctx) => observe(ctx).result,
+  test,
   trace: (ctx) => ({ condition: description, ...observe(ctx) }),
 });
 
@@ -119,22 +144,46 @@ export const compileCondition = (spec: ConditionSpec, zones: ReadonlyMap<string,
       parts.push(`in [${xs.join(", ")}]`);
       checks.push((v) => typeof v === "string" && xs.includes(v));
     }
-    return leaf(`${signal} ${parts.join(" and ")}`, [signal], (ctx) => {
-      const value = signalValue(ctx.snapshot, signal);
-      if (value === undefined) return { result: "unknown" };
-      return { result: checks.every((c) => c(value)), value };
-    });
+    const read = readerOf(signal);
+    const single = checks.length === 1 ? checks[0] : undefined;
+    return leaf(
+      `${signal} ${parts.join(" and ")}`,
+      [signal],
+      (ctx) => {
+        const value = read(ctx.snapshot);
+        if (value === undefined) return { result: "unknown" };
+        return { result: checks.every((c) => c(value)), value };
+      },
+      single === undefined
+        ? (ctx) => {
+            const value = read(ctx.snapshot);
+            return value === undefined ? "unknown" : checks.every((c) => c(value));
+          }
+        : (ctx) => {
+            const value = read(ctx.snapshot);
+            return value === undefined ? "unknown" : single(value);
+          },
+    );
   }
   if ("inside" in spec || "outside" in spec) {
     const want = "inside" in spec ? "inside" : "outside";
     const zoneName = "inside" in spec ? spec.inside : spec.outside;
     const zone = zoneOf(zones, zoneName);
-    return leaf(`${want} zone ${zoneName}`, ["location"], (ctx) => {
-      const loc = signalValue(ctx.snapshot, "location") as { lat: number; lon: number } | undefined;
-      if (loc === undefined) return { result: "unknown" };
-      const inside = zone.contains(loc.lat, loc.lon);
-      return { result: inside === (want === "inside"), value: inside ? "inside" : "outside" };
-    });
+    const wantInside = want === "inside";
+    return leaf(
+      `${want} zone ${zoneName}`,
+      ["location"],
+      (ctx) => {
+        const loc = ctx.snapshot.signals.location?.value;
+        if (loc === undefined) return { result: "unknown" };
+        const inside = zone.contains(loc.lat, loc.lon);
+        return { result: inside === wantInside, value: inside ? "inside" : "outside" };
+      },
+      (ctx) => {
+        const loc = ctx.snapshot.signals.location?.value;
+        return loc === undefined ? "unknown" : zone.contains(loc.lat, loc.lon) === wantInside;
+      },
+    );
   }
   if ("time" in spec) {
     const { after, before, weekdays } = spec.time;
@@ -183,6 +232,7 @@ export const compileCondition = (spec: ConditionSpec, zones: ReadonlyMap<string,
 };
 
 export const compileGroup = (kind: "all" | "any", children: readonly CompiledCondition[]): CompiledCondition => {
+  const only = children.length === 1 ? children[0] : undefined;
   const combine = kind === "all" ? and : or;
   const signals = children.some((c) => c.signals === "all")
     ? ("all" as const)
@@ -190,16 +240,21 @@ export const compileGroup = (kind: "all" | "any", children: readonly CompiledCon
   return {
     description: `${kind} of (${children.map((c) => c.description).join("; ")})`,
     signals,
-    test: (ctx) => {
-      // Short-circuit where the answer is decided; unknown still needs the rest.
-      let unknown = false;
-      for (const c of children) {
-        const r = c.test(ctx);
-        if (r === (kind === "any")) return r;
-        if (r === "unknown") unknown = true;
-      }
-      return unknown ? "unknown" : kind === "all";
-    },
+    test:
+      children.length === 0
+        ? () => kind === "all"
+        : only !== undefined
+          ? only.test
+          : (ctx) => {
+              // Short-circuit where the answer is decided; unknown still needs the rest.
+              let unknown = false;
+              for (const c of children) {
+                const r = c.test(ctx);
+                if (r === (kind === "any")) return r;
+                if (r === "unknown") unknown = true;
+              }
+              return unknown ? "unknown" : kind === "all";
+            },
     trace: (ctx) => {
       const traces = children.map((c) => c.trace(ctx));
       return { condition: kind, result: combine(traces.map((t) => t.result)), children: traces };

@@ -755,16 +755,4 @@ const explain = (
  *
  * @example holdsNow(lowCharge, { vehicle, snapshot, event: undefined, atMs: Date.now() }) // true
  */
-export const holdsNow = (rule: CompiledRule, ctx: EvalContext): boolean => {
-  let held = false;
-  for (const trigger of rule.triggers) {
-    if (trigger.kind === "threshold" || trigger.kind === "zone") {
-      const signal = trigger.kind === "threshold" ? trigger.signal : "location";
-      if (levelTests(trigger, signalValue(ctx.snapshot, signal)).holds) {
-        held = true;
-        break;
-      }
-    }
-  }
-  return held && rule.conditions.test(ctx) === true;
-};
+export const holdsNow = (rule: CompiledRule, ctx: EvalContext): boolean => rule.holdsNow(ctx);

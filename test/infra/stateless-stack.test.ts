@@ -1,0 +1,151 @@
+import { Match } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { HTTP_ROUTES } from "#handlers/routes.ts";
+import { actionsOf, functionProperties, statementsOf, synthDashlight } from "./support.ts";
+
+let synth: ReturnType<typeof synthDashlight>;
+beforeAll(() => {
+  synth = synthDashlight();
+});
+
+const CONSUMER_ACTIONS = [
+  "sqs:ChangeMessageVisibility",
+  "sqs:DeleteMessage",
+  "sqs:GetQueueAttributes",
+  "sqs:GetQueueUrl",
+  "sqs:ReceiveMessage",
+];
+const BASELINE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+
+describe("the stateless stack's functions", () => {
+  it("run every function on Node 22, arm64, with source maps, tracing and a one-month log group", () => {
+    const stateless = synth.stateless;
+    stateless.resourceCountIs("AWS::Lambda::Function", 3);
+    for (const fn of Object.values(synth.functions)) {
+      expect(functionProperties(stateless, fn)).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+        MemorySize: 512,
+        TracingConfig: { Mode: "Active" },
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: "--enable-source-maps" }) },
+      });
+    }
+    const logGroups = Object.values(stateless.findResources("AWS::Logs::LogGroup"));
+    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual([30, 30, 30, 30]);
+  });
+
+  it("gives ingest the table name, events queue URL, secret ARNs and raw retention, and a 10 s timeout", () => {
+    const props = functionProperties(synth.stateless, synth.functionNamed("ingest"));
+    expect(props.Timeout).toBe(10);
+    expect(Object.keys((props.Environment as { Variables: object }).Variables).sort()).toStrictEqual([
+      "DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET_SECRET_ARN",
+      "DASHLIGHT_EVENTS_QUEUE_URL",
+      "DASHLIGHT_RAW_RETENTION_DAYS",
+      "DASHLIGHT_TABLE_NAME",
+      "NODE_OPTIONS",
+      "SMARTCAR_MANAGEMENT_TOKEN_SECRET_ARN",
+    ]);
+    expect(props.Environment).toMatchObject({ Variables: { DASHLIGHT_RAW_RETENTION_DAYS: "30" } });
+  });
+
+  it("gives the queue consumer and the management API only the table name and events queue URL", () => {
+    for (const fn of [synth.functionNamed("processEvents"), synth.functionNamed("managementApi")]) {
+      const props = functionProperties(synth.stateless, fn);
+      expect(Object.keys((props.Environment as { Variables: object }).Variables).sort()).toStrictEqual([
+        "DASHLIGHT_EVENTS_QUEUE_URL",
+        "DASHLIGHT_TABLE_NAME",
+        "NODE_OPTIONS",
+      ]);
+    }
+    expect(functionProperties(synth.stateless, synth.functionNamed("processEvents")).Timeout).toBe(30);
+  });
+
+  it("grants ingest PutItem, SendMessage and GetSecretValue, nothing more", () => {
+    expect(actionsOf(synth.stateless, synth.functionNamed("ingest"))).toStrictEqual(
+      [...BASELINE_ACTIONS, "dynamodb:PutItem", "secretsmanager:GetSecretValue", "sqs:SendMessage"].sort(),
+    );
+  });
+
+  it("grants process-events PutItem, GetItem, BatchGetItem and consumption of the events queue", () => {
+    expect(actionsOf(synth.stateless, synth.functionNamed("processEvents"))).toStrictEqual(
+      [...BASELINE_ACTIONS, "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", ...CONSUMER_ACTIONS].sort(),
+    );
+  });
+
+  it("grants the management API reads on the table and Query on gsi1 only", () => {
+    expect(actionsOf(synth.stateless, synth.functionNamed("managementApi"))).toStrictEqual(
+      [...BASELINE_ACTIONS, "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"].sort(),
+    );
+    const indexStatement = statementsOf(synth.stateless, synth.functionNamed("managementApi")).find((statement) =>
+      JSON.stringify(statement.Resource).includes("/index/"),
+    );
+    expect(indexStatement).toMatchObject({ Action: "dynamodb:Query" });
+    expect(JSON.stringify(indexStatement?.Resource)).toContain("/index/gsi1");
+  });
+
+  it("allows '*' only for X-Ray, which has no resource-level permissions", () => {
+    for (const fn of Object.values(synth.functions)) {
+      const wildcard = statementsOf(synth.stateless, fn).filter((statement) => statement.Resource === "*");
+      expect(wildcard.flatMap((statement) => statement.Action).sort()).toStrictEqual([
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]);
+    }
+  });
+
+  it("consumes the events FIFO queue in batches of 10 with partial batch responses", () => {
+    synth.stateless.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    synth.stateless.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BatchSize: 10,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      EventSourceArn: { "Fn::ImportValue": Match.stringLikeRegexp("EventsQueue.*Arn") },
+    });
+  });
+});
+
+describe("the HTTP API", () => {
+  it("serves exactly the routes of routes.ts, management routes behind IAM and webhooks public", () => {
+    const routes = Object.values(synth.stateless.findResources("AWS::ApiGatewayV2::Route")).map((route) => [
+      route.Properties.RouteKey,
+      route.Properties.AuthorizationType,
+    ]);
+    expect(routes.sort()).toStrictEqual(
+      HTTP_ROUTES.map((route) => [route.routeKey, "management" in route ? "AWS_IAM" : "NONE"]).sort(),
+    );
+    expect(routes).toStrictEqual(
+      expect.arrayContaining([
+        ["POST /webhooks/automatic/{secret}", "NONE"],
+        ["POST /webhooks/{provider}", "NONE"],
+        ["GET /vehicles", "AWS_IAM"],
+        ["GET /vehicles/{id}", "AWS_IAM"],
+        ["GET /vehicles/{id}/events", "AWS_IAM"],
+      ]),
+    );
+  });
+
+  it("sends each route to its function through a payload 2.0 proxy integration", () => {
+    const integrations = synth.stateless.findResources("AWS::ApiGatewayV2::Integration");
+    expect(Object.keys(integrations)).toHaveLength(2);
+    for (const integration of Object.values(integrations)) {
+      expect(integration.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
+    }
+  });
+
+  it("has one auto-deployed default stage with throttling and access logs that leave out the path", () => {
+    synth.stateless.resourceCountIs("AWS::ApiGatewayV2::Stage", 1);
+    synth.stateless.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.not(Match.stringLikeRegexp("path")) },
+    });
+  });
+
+  it("prints the API URL and one webhook URL per provider", () => {
+    const outputs = synth.stateless.findOutputs("*");
+    expect(Object.keys(outputs).sort()).toStrictEqual(["ApiUrl", "WebhookUrlAutomatic", "WebhookUrlSmartcar"]);
+    expect(JSON.stringify(outputs.WebhookUrlAutomatic?.Value)).toContain("webhooks/automatic/{secret}");
+    expect(JSON.stringify(outputs.WebhookUrlSmartcar?.Value)).toContain("webhooks/smartcar");
+  });
+});
