@@ -57,7 +57,10 @@ const main = async () => {
     automaticWebhookSecret: BENCH_SECRET,
     smartcarManagementToken: "bench-token",
     rawRetentionDays: 30,
+    rulesDir: "rules",
     eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
+    actionsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
+    tickIntervalMs: undefined,
   });
   const tableName = runtime.provisioned.tableName;
   const dynamodb = new DynamoDBClient({ endpoint: runtime.endpoints.dynamodb });

@@ -1,5 +1,5 @@
-import { join } from "node:path";
-import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { join, resolve } from "node:path";
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
@@ -68,7 +68,7 @@ export class DashlightFunction extends Construct {
   constructor(scope: Construct, id: string, props: DashlightFunctionProps) {
     super(scope, id);
     this.timeout = props.timeout ?? Duration.seconds(10);
-    const rulesDir = join(REPO_ROOT, (this.node.tryGetContext("dashlight:rulesDir") as string | undefined) ?? DEFAULT_RULES_DIR);
+    const rulesDir = resolve(REPO_ROOT, (this.node.tryGetContext("dashlight:rulesDir") as string | undefined) ?? DEFAULT_RULES_DIR);
 
     this.logGroup = new LogGroup(this, "Logs", {
       retention: RetentionDays.ONE_MONTH,
@@ -210,10 +210,24 @@ export class DashlightFunction extends Construct {
    * run picks up whatever is still due.
    */
   runOnSchedule(schedule: ScheduleExpression, description: string): this {
+    const stack = Stack.of(this);
+    // Its own role rather than the stack-wide one the target would share, so the acknowledgement below stays local.
+    const role = new Role(this, "ScheduleRole", {
+      assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      }),
+      description: `Dashlight: invokes ${this.node.id} on its schedule`,
+    });
     new Schedule(this, "Schedule", {
       schedule,
       description,
-      target: new LambdaInvoke(this.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(5) }),
+      target: new LambdaInvoke(this.fn, { role, retryAttempts: 2, maxEventAge: Duration.minutes(5) }),
+    });
+    const functionId = stack.getLogicalId(this.fn.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
+      reason:
+        "lambda:InvokeFunction on this one function and its versions/aliases (the ':*' that grantInvoke adds); no other function can be invoked.",
     });
     return this;
   }

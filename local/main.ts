@@ -26,7 +26,10 @@ const main = async () => {
     automaticWebhookSecret: automaticSecret,
     smartcarManagementToken: smartcarToken,
     rawRetentionDays: 30,
+    rulesDir: optionalEnv("DASHLIGHT_RULES_DIR") ?? "rules",
     eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
+    actionsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
+    tickIntervalMs: 60_000,
   });
   const lines = [
     `Dashlight is running at ${runtime.url}`,
@@ -40,6 +43,8 @@ const main = async () => {
     `    GET  ${runtime.url}/vehicles`,
     `    GET  ${runtime.url}/vehicles/{id}`,
     `    GET  ${runtime.url}/vehicles/{id}/events?since=&limit=`,
+    `    GET  ${runtime.url}/vehicles/{id}/firings?since=&limit=`,
+    `    GET  ${runtime.url}/firings/{id}`,
     "Press Ctrl+C to stop.",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

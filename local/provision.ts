@@ -10,13 +10,13 @@ export type QueueSettings = {
 };
 
 export type ProvisionedQueue = { url: string; arn: string; dlqUrl: string };
-export type Provisioned = { tableName: string; eventsQueue: ProvisionedQueue };
+export type Provisioned = { tableName: string; eventsQueue: ProvisionedQueue; actionsQueue: ProvisionedQueue };
 
 /** Creates the table and queues if they are not there yet (a restart with kept data finds them). */
 export const provision = async (
   endpoints: { dynamodb: string; sqs: string },
-  names: { tableName: string; eventsQueueName: string },
-  queueSettings: QueueSettings,
+  names: { tableName: string; eventsQueueName: string; actionsQueueName: string },
+  queueSettings: { events: QueueSettings; actions: QueueSettings },
 ): Promise<Provisioned> => {
   const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb });
   const sqs = new SQSClient({ endpoint: endpoints.sqs });
@@ -25,10 +25,11 @@ export const provision = async (
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  const eventsQueue = await createQueueWithDlq(sqs, names.eventsQueueName, { fifo: true }, queueSettings);
+  const eventsQueue = await createQueueWithDlq(sqs, names.eventsQueueName, { fifo: true }, queueSettings.events);
+  const actionsQueue = await createQueueWithDlq(sqs, names.actionsQueueName, { fifo: false }, queueSettings.actions);
   dynamodb.destroy();
   sqs.destroy();
-  return { tableName: names.tableName, eventsQueue };
+  return { tableName: names.tableName, eventsQueue, actionsQueue };
 };
 
 const createQueueWithDlq = async (

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { HTTP_ROUTES } from "#handlers/routes.ts";
+import { logger } from "#shared/logger.ts";
 import { startEngines } from "./engines.ts";
 import { type HttpHandler, startHttpGateway } from "./http-gateway.ts";
 import { type Provisioned, provision, type QueueSettings } from "./provision.ts";
@@ -14,7 +15,12 @@ export type LocalRuntimeOptions = {
   automaticWebhookSecret: string;
   smartcarManagementToken: string;
   rawRetentionDays: number;
+  /** The rules to load (rules/ in the repository). */
+  rulesDir: string;
   eventsQueue: QueueSettings & { batchSize: number; concurrency: number };
+  actionsQueue: QueueSettings;
+  /** How often the tick runs (Lambda: every minute); undefined runs it only when `tick()` is called. */
+  tickIntervalMs: number | undefined;
 };
 
 export type LocalRuntime = {
@@ -23,6 +29,8 @@ export type LocalRuntime = {
   provisioned: Provisioned;
   /** The environment the handlers were started with (as Lambda would get from the stack). */
   env: Record<string, string>;
+  /** Runs the tick handler now, as the schedule would. */
+  tick(): Promise<{ vehicles: number; firings: number }>;
   stop(): Promise<void>;
 };
 
@@ -43,12 +51,14 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
   const provisioned = await provision(
     endpoints,
-    { tableName: "dashlight", eventsQueueName: "dashlight-events" },
-    options.eventsQueue,
+    { tableName: "dashlight", eventsQueueName: "dashlight-events", actionsQueueName: "dashlight-actions" },
+    { events: options.eventsQueue, actions: options.actionsQueue },
   );
   const env = {
     DASHLIGHT_TABLE_NAME: provisioned.tableName,
     DASHLIGHT_EVENTS_QUEUE_URL: provisioned.eventsQueue.url,
+    DASHLIGHT_ACTIONS_QUEUE_URL: provisioned.actionsQueue.url,
+    DASHLIGHT_RULES_DIR: options.rulesDir,
     DASHLIGHT_DYNAMODB_ENDPOINT: endpoints.dynamodb,
     DASHLIGHT_SQS_ENDPOINT: endpoints.sqs,
     DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET: options.automaticWebhookSecret,
@@ -60,6 +70,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const ingest = await importHandler<HttpHandler>("ingest", instance);
   const managementApi = await importHandler<HttpHandler>("management-api", instance);
   const processEvents = await importHandler<SqsHandler>("process-events", instance);
+  const tick = await importHandler<() => Promise<{ vehicles: number; firings: number }>>("tick", instance);
 
   const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
   const pollers: QueuePoller[] = [
@@ -74,6 +85,12 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       region: REGION,
     }),
   ];
+  const tickTimer =
+    options.tickIntervalMs === undefined
+      ? undefined
+      : setInterval(() => {
+          tick().catch((error: unknown) => logger.error("tick failed", { error: error as Error }));
+        }, options.tickIntervalMs);
   let ready = false;
   const gateway = await startHttpGateway({
     port: options.port,
@@ -92,8 +109,10 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     endpoints,
     provisioned,
     env,
+    tick,
     async stop() {
       ready = false;
+      clearInterval(tickTimer);
       await closeServer(gateway.server);
       await Promise.all(pollers.map((poller) => poller.stop()));
       sqs.destroy();

@@ -4,22 +4,25 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { z } from "zod";
 import { createDocumentClient } from "#adapters/aws-clients.ts";
 import { DynamoDbEventStore } from "#adapters/dynamodb/event-store.ts";
+import { DynamoDbFiringStore } from "#adapters/dynamodb/firing-store.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
 import { formatIssuePath } from "#core/ingest/errors.ts";
 import { VehicleId } from "#core/model/vehicle.ts";
 import { badRequest, logHttpError, notFound } from "#shared/http-errors.ts";
 import { jsonResponse } from "#shared/http-response.ts";
-import { storageConfigFromEnv } from "#shared/runtime-config.ts";
+import { tableConfigFromEnv } from "#shared/runtime-config.ts";
 
-const config = storageConfigFromEnv();
+const config = tableConfigFromEnv();
 const documentClient = createDocumentClient(config.endpoints);
 const vehicles = new DynamoDbVehicleStore(documentClient, config.tableName);
 const events = new DynamoDbEventStore(documentClient, config.tableName);
+const firings = new DynamoDbFiringStore(documentClient, config.tableName);
 
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   after: z.string().optional(),
 });
+/** For the time-ordered lists: events and firings. */
 const EventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   since: z.iso.datetime().optional(),
@@ -27,10 +30,17 @@ const EventsQuery = z.object({
 
 /**
  * The read-only management API: GET /vehicles, GET /vehicles/{id} (registration
- * and snapshot), GET /vehicles/{id}/events?since=&limit= (newest first).
+ * and snapshot), GET /vehicles/{id}/events?since=&limit= and GET /vehicles/{id}/firings?since=&limit=
+ * (newest first), GET /firings/{id} (with its explanation).
  */
 const managementApi = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const route = request.routeKey;
+  if (route === "GET /firings/{id}") {
+    const firingId = request.pathParameters?.id ?? "";
+    const firing = await firings.getFiring(firingId);
+    if (firing === undefined) throw notFound(`unknown firing: ${firingId}`);
+    return jsonResponse(200, { firing });
+  }
   if (route === "GET /vehicles") {
     const query = parse(ListQuery, request.queryStringParameters ?? {}, "query");
     return jsonResponse(200, { vehicles: await vehicles.listVehicles(query) });
@@ -39,13 +49,23 @@ const managementApi = async (request: APIGatewayProxyEventV2): Promise<APIGatewa
   if (route === "GET /vehicles/{id}") {
     const state = await vehicles.loadVehicleState(vehicleId);
     if (state.vehicle === undefined) throw notFound(`unknown vehicle: ${vehicleId}`);
-    return jsonResponse(200, { vehicle: state.vehicle, snapshot: state.snapshot });
+    return jsonResponse(200, {
+      vehicle: state.vehicle,
+      snapshot: state.snapshot,
+      ruleStates: [...state.ruleStates.values()],
+    });
   }
   if (route === "GET /vehicles/{id}/events") {
     const query = parse(EventsQuery, request.queryStringParameters ?? {}, "query");
     const vehicle = await vehicles.getVehicle(vehicleId);
     if (vehicle === undefined) throw notFound(`unknown vehicle: ${vehicleId}`);
     return jsonResponse(200, { events: await events.listEvents(vehicleId, query) });
+  }
+  if (route === "GET /vehicles/{id}/firings") {
+    const query = parse(EventsQuery, request.queryStringParameters ?? {}, "query");
+    const vehicle = await vehicles.getVehicle(vehicleId);
+    if (vehicle === undefined) throw notFound(`unknown vehicle: ${vehicleId}`);
+    return jsonResponse(200, { firings: await firings.listFirings(vehicleId, query) });
   }
   throw notFound(`no route ${route}`);
 };

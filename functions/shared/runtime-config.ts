@@ -1,27 +1,36 @@
 import { type AwsEndpoints, awsEndpointsFromEnv, requiredEnv, requiredIntEnv } from "./config.ts";
 
-/** Where Dashlight keeps its data and queues; read by every handler at cold start. */
-export type StorageConfig = {
-  tableName: string;
-  eventsQueueUrl: string;
-  endpoints: AwsEndpoints;
-};
+/**
+ * What each handler reads from its environment at cold start. Every variable is
+ * required: a missing one stops the cold start with its name.
+ */
+export type TableConfig = { tableName: string; endpoints: AwsEndpoints };
 
-export const storageConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): StorageConfig => ({
+export const tableConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): TableConfig => ({
   tableName: requiredEnv("DASHLIGHT_TABLE_NAME", env),
-  eventsQueueUrl: requiredEnv("DASHLIGHT_EVENTS_QUEUE_URL", env),
   endpoints: awsEndpointsFromEnv(env),
 });
 
-export type IngestConfig = StorageConfig & {
+export type IngestConfig = TableConfig & {
+  eventsQueueUrl: string;
   automaticWebhookSecret: string;
   smartcarManagementToken: string;
   rawRetentionDays: number;
 };
 
 export const ingestConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestConfig => ({
-  ...storageConfigFromEnv(env),
+  ...tableConfigFromEnv(env),
+  eventsQueueUrl: requiredEnv("DASHLIGHT_EVENTS_QUEUE_URL", env),
   automaticWebhookSecret: requiredEnv("DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET", env),
   smartcarManagementToken: requiredEnv("SMARTCAR_MANAGEMENT_TOKEN", env),
   rawRetentionDays: requiredIntEnv("DASHLIGHT_RAW_RETENTION_DAYS", env),
+});
+
+/** For the functions that evaluate rules: the event consumer and the tick. */
+export type EvaluationConfig = TableConfig & { actionsQueueUrl: string; rulesDir: string };
+
+export const evaluationConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): EvaluationConfig => ({
+  ...tableConfigFromEnv(env),
+  actionsQueueUrl: requiredEnv("DASHLIGHT_ACTIONS_QUEUE_URL", env),
+  rulesDir: requiredEnv("DASHLIGHT_RULES_DIR", env),
 });

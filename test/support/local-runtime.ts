@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
@@ -5,15 +6,21 @@ import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
 export const TEST_AUTOMATIC_SECRET = "test-automatic-secret";
 export const TEST_SMARTCAR_TOKEN = "test-smartcar-management-token";
 
+/** The example rules of the repository. */
+export const RULES_DIR = fileURLToPath(new URL("../../rules", import.meta.url));
+
 /** A whole local Dashlight in memory, with short redelivery times so failure paths finish quickly. */
-export const startTestRuntime = (): Promise<LocalRuntime> =>
+export const startTestRuntime = (rulesDir = RULES_DIR): Promise<LocalRuntime> =>
   startLocalRuntime({
     port: 0,
     dataDir: undefined,
     automaticWebhookSecret: TEST_AUTOMATIC_SECRET,
     smartcarManagementToken: TEST_SMARTCAR_TOKEN,
     rawRetentionDays: 30,
+    rulesDir,
     eventsQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, batchSize: 10, concurrency: 2 },
+    actionsQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
+    tickIntervalMs: undefined,
   });
 
 export const postJson = async (url: string, body: string, headers: Record<string, string> = {}) => {

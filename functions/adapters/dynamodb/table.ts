@@ -10,6 +10,11 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | snapshot        | VEHICLE#<vehicleId>   | SNAPSHOT                         |                               |                          |
  * | event           | VEHICLE#<vehicleId>   | EVENT#<occurredAt>#<eventId>     |                               |                          |
  * | raw delivery    | DELIVERY#<deliveryId> | DELIVERY                         | ARCHIVE#<provider>#<day>      | <receivedAt>#<deliveryId>|
+ * | rule state      | VEHICLE#<vehicleId>   | RULE#<ruleId>                    | TIMERS#<shard> (when due)     | <dueAt>#<vehicleId>#<rule>|
+ * | firing          | VEHICLE#<vehicleId>   | FIRING#<at>#<firingId>           | FIRING#<firingId>             | FIRING                   |
+ *
+ * Sort keys are chosen so one query (sk BETWEEN "PROFILE" AND "SNAPSHOT") reads a vehicle's
+ * registration, rule states and snapshot together: "EVENT#" and "FIRING#" sort before "PROFILE".
  */
 export const TABLE_KEYS = {
   partitionKey: "pk",
@@ -25,6 +30,20 @@ export const SNAPSHOT_SK = "SNAPSHOT";
 export const EVENT_SK_PREFIX = "EVENT#";
 export const eventSk = (occurredAt: string, eventId: string) => `${EVENT_SK_PREFIX}${occurredAt}#${eventId}`;
 export const VEHICLES_GSI1PK = "VEHICLES";
+export const RULE_SK_PREFIX = "RULE#";
+export const ruleStateSk = (ruleId: string) => `${RULE_SK_PREFIX}${ruleId}`;
+export const FIRING_SK_PREFIX = "FIRING#";
+export const firingSk = (at: string, firingId: string) => `${FIRING_SK_PREFIX}${at}#${firingId}`;
+export const firingGsi1pk = (firingId: string) => `FIRING#${firingId}`;
+/** Due timers are spread over a few partitions so the tick's reads and the writers' updates never pile on one. */
+export const TIMER_SHARDS = 8;
+export const timerGsi1pk = (shard: number) => `TIMERS#${shard}`;
+/** A vehicle's timers always live in the same shard. */
+export const timerShardOf = (vehicleId: string): number => {
+  let hash = 0;
+  for (const char of vehicleId) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
+  return hash % TIMER_SHARDS;
+};
 export const deliveryPk = (deliveryId: string) => `DELIVERY#${deliveryId}`;
 export const DELIVERY_SK = "DELIVERY";
 export const archiveGsi1pk = (provider: string, receivedAt: string) => `ARCHIVE#${provider}#${receivedAt.slice(0, 10)}`;

@@ -1,16 +1,20 @@
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from "@aws-sdk/lib-dynamodb";
-import { SnapshotConflictError } from "#core/events/errors.ts";
-import type { VehicleStore } from "#core/events/ports.ts";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { StateConflictError } from "#core/events/errors.ts";
+import type { VehicleState, VehicleStore } from "#core/events/ports.ts";
 import { emptySnapshot, type VehicleSnapshot } from "#core/model/snapshot.ts";
 import type { Vehicle, VehicleId } from "#core/model/vehicle.ts";
+import type { RuleState } from "#core/rules/state.ts";
 import { isConditionFailed, StorageError } from "./errors.ts";
-import { PROFILE_SK, SNAPSHOT_SK, VEHICLES_GSI1PK, vehiclePk } from "./table.ts";
+import {
+  PROFILE_SK,
+  RULE_SK_PREFIX,
+  ruleStateSk,
+  SNAPSHOT_SK,
+  timerGsi1pk,
+  timerShardOf,
+  VEHICLES_GSI1PK,
+  vehiclePk,
+} from "./table.ts";
 
 /** Vehicle registrations and snapshots; snapshots are written with an optimistic version check. */
 export class DynamoDbVehicleStore implements VehicleStore {
@@ -19,33 +23,75 @@ export class DynamoDbVehicleStore implements VehicleStore {
     private readonly tableName: string,
   ) {}
 
-  async loadVehicleState(vehicleId: VehicleId): Promise<{ vehicle: Vehicle | undefined; snapshot: VehicleSnapshot }> {
-    const pk = vehiclePk(vehicleId);
-    const result = await this.client.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [this.tableName]: {
-            Keys: [
-              { pk, sk: PROFILE_SK },
-              { pk, sk: SNAPSHOT_SK },
-            ],
-            ConsistentRead: true,
-          },
-        },
-      }),
-    );
-    if (Object.keys(result.UnprocessedKeys ?? {}).length > 0) {
-      throw new StorageError(`could not read vehicle ${vehicleId}: the read was throttled`);
-    }
-    const items = result.Responses?.[this.tableName] ?? [];
+  /** One strongly consistent query reads the registration, the rule states and the snapshot. */
+  async loadVehicleState(vehicleId: VehicleId): Promise<VehicleState> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
+          ExpressionAttributeValues: { ":pk": vehiclePk(vehicleId), ":first": PROFILE_SK, ":last": SNAPSHOT_SK },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
     const profile = items.find((item) => item.sk === PROFILE_SK);
     const snapshot = items.find((item) => item.sk === SNAPSHOT_SK);
+    const ruleStates = new Map<string, RuleState>();
+    for (const item of items) {
+      if (!(item.sk as string).startsWith(RULE_SK_PREFIX)) continue;
+      const state = JSON.parse(item.state as string) as RuleState;
+      ruleStates.set(state.ruleId, state);
+    }
     return {
       vehicle: profile && (JSON.parse(profile.vehicle as string) as Vehicle),
       snapshot: snapshot
         ? { ...(JSON.parse(snapshot.snapshot as string) as VehicleSnapshot), version: snapshot.version as number }
         : emptySnapshot(vehicleId),
+      ruleStates,
     };
+  }
+
+  async saveRuleStates(states: readonly RuleState[]): Promise<void> {
+    await Promise.all(states.map((state) => this.saveRuleState(state)));
+  }
+
+  private async saveRuleState(state: RuleState): Promise<void> {
+    const first = state.version === 1;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: vehiclePk(state.vehicleId),
+            sk: ruleStateSk(state.ruleId),
+            version: state.version,
+            state: JSON.stringify(state),
+            ...(state.dueAt === null
+              ? {}
+              : {
+                  gsi1pk: timerGsi1pk(timerShardOf(state.vehicleId)),
+                  gsi1sk: `${state.dueAt}#${state.vehicleId}#${state.ruleId}`,
+                }),
+          },
+          ConditionExpression: first ? "attribute_not_exists(pk)" : "version = :previous",
+          ExpressionAttributeValues: first ? undefined : { ":previous": state.version - 1 },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailed(error)) {
+        throw new StateConflictError(
+          `rule ${state.ruleId} of ${state.vehicleId} changed since version ${state.version - 1}`,
+          { cause: error },
+        );
+      }
+      throw new StorageError(`could not store rule ${state.ruleId} of ${state.vehicleId}`, { cause: error });
+    }
   }
 
   async saveSnapshot(snapshot: VehicleSnapshot): Promise<VehicleSnapshot> {
@@ -68,7 +114,7 @@ export class DynamoDbVehicleStore implements VehicleStore {
       return saved;
     } catch (error) {
       if (isConditionFailed(error)) {
-        throw new SnapshotConflictError(`snapshot of ${snapshot.vehicleId} changed since version ${snapshot.version}`, {
+        throw new StateConflictError(`snapshot of ${snapshot.vehicleId} changed since version ${snapshot.version}`, {
           cause: error,
         });
       }

@@ -3,7 +3,7 @@ export class EventProcessingError extends Error {
   override name = "EventProcessingError";
 }
 
-/** Another writer stored the snapshot first; reload and apply again. */
-export class SnapshotConflictError extends EventProcessingError {
-  override name = "SnapshotConflictError";
+/** Another writer stored the snapshot or a rule state first; reload and apply again. */
+export class StateConflictError extends EventProcessingError {
+  override name = "StateConflictError";
 }

@@ -1,46 +1,79 @@
 import type { VehicleEvent } from "../model/event.ts";
 import type { Vehicle } from "../model/vehicle.ts";
+import type { RuleSet } from "../rules/compiler.ts";
+import { evaluateEvent, rulesForVehicle } from "../rules/engine.ts";
 import { applyEventToSnapshot } from "../snapshot/apply-event.ts";
-import { SnapshotConflictError } from "./errors.ts";
-import type { AppliedEvent, AppliedEventObserver, EventStore, VehicleStore } from "./ports.ts";
+import { StateConflictError } from "./errors.ts";
+import type { ActionQueue, AppliedEvent, EventStore, FiringStore, VehicleStore } from "./ports.ts";
 
-const MAX_SNAPSHOT_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 5;
+
+export type EventProcessingPorts = {
+  events: EventStore;
+  vehicles: VehicleStore;
+  firings: FiringStore;
+  actions: ActionQueue;
+};
 
 /**
- * Stores one canonical event and applies it to its vehicle's snapshot, creating
- * the vehicle on first sight. Safe to repeat: the event is stored once, and a
- * sample already applied (or older than the held one) changes nothing.
+ * Stores one canonical event, evaluates the vehicle's rules on it and applies it
+ * to the snapshot, creating the vehicle on first sight.
+ *
+ * Writes go in the order that lets a redelivery heal any crash: the event, the
+ * firings (put-if-absent), the actions (the dispatcher claims each id once), the
+ * rule states (conditional on version), and the snapshot last. Until the snapshot
+ * is written the event still looks new, so a redelivery evaluates it again, and
+ * the rule states recognise it and return the same firings and actions.
  */
 export const processEvent = async (
   event: VehicleEvent,
-  ports: { events: EventStore; vehicles: VehicleStore; observers: readonly AppliedEventObserver[] },
+  ruleSet: RuleSet,
+  ports: EventProcessingPorts,
   now: () => Date,
 ): Promise<AppliedEvent> => {
   const stored = await ports.events.putEvent(event);
-  const applied = await applyToSnapshot(event, stored === "stored", ports.vehicles, now);
-  for (const observer of ports.observers) await observer.onEventApplied(applied);
-  return applied;
-};
-
-const applyToSnapshot = async (
-  event: VehicleEvent,
-  firstDelivery: boolean,
-  vehicles: VehicleStore,
-  now: () => Date,
-): Promise<AppliedEvent> => {
   for (let attempt = 1; ; attempt++) {
-    const { vehicle: registered, snapshot: before } = await vehicles.loadVehicleState(event.vehicleId);
-    const vehicle = registered ?? (await vehicles.registerVehicle(firstSighting(event, now())));
-    const change = applyEventToSnapshot(before, event);
-    const unchanged = change.changed.length === 0 && change.snapshot.lastEventAt === before.lastEventAt;
     try {
-      const after = unchanged ? before : await vehicles.saveSnapshot(change.snapshot);
-      return { event, vehicle, before, after, staleSignals: change.stale, firstDelivery };
+      return await applyOnce(event, stored === "stored", ruleSet, ports, now());
     } catch (error) {
-      // The per-vehicle FIFO group makes a conflict rare: another writer (a redelivery) got there first.
-      if (!(error instanceof SnapshotConflictError) || attempt >= MAX_SNAPSHOT_ATTEMPTS) throw error;
+      // The per-vehicle FIFO group makes a conflict rare: a redelivery or the tick got there first.
+      if (!(error instanceof StateConflictError) || attempt >= MAX_ATTEMPTS) throw error;
     }
   }
+};
+
+const applyOnce = async (
+  event: VehicleEvent,
+  firstDelivery: boolean,
+  ruleSet: RuleSet,
+  ports: EventProcessingPorts,
+  now: Date,
+): Promise<AppliedEvent> => {
+  const state = await ports.vehicles.loadVehicleState(event.vehicleId);
+  const vehicle = state.vehicle ?? (await ports.vehicles.registerVehicle(firstSighting(event, now)));
+  const before = state.snapshot;
+  const change = applyEventToSnapshot(before, event);
+  const evaluation = evaluateEvent(
+    rulesForVehicle(ruleSet, vehicle),
+    state.ruleStates,
+    { event, snapshotBefore: before, snapshotAfter: change.snapshot, vehicle, changed: change.changed },
+    now,
+  );
+  await ports.firings.putFirings(evaluation.firings);
+  await ports.actions.enqueue(evaluation.actions);
+  await ports.vehicles.saveRuleStates(evaluation.states);
+  const unchanged = change.changed.length === 0 && change.snapshot.lastEventAt === before.lastEventAt;
+  const after = unchanged ? before : await ports.vehicles.saveSnapshot(change.snapshot);
+  return {
+    event,
+    vehicle,
+    before,
+    after,
+    staleSignals: change.stale,
+    firstDelivery,
+    firings: evaluation.firings,
+    actions: evaluation.actions,
+  };
 };
 
 /** The registration of a vehicle seen for the first time, from what its provider said about it. */

@@ -100,6 +100,8 @@ export type CompiledRule = {
   readonly triggers: readonly CompiledTrigger[];
   /** All of the rule's conditions, as one group (true when there are none). */
   readonly conditions: CompiledCondition;
+  /** Has a cron trigger: its state is created before any event, to start the schedule. */
+  readonly hasSchedule: boolean;
   /** A level trigger holds on the snapshot and so do the conditions (no state, no timers). */
   readonly holdsNow: (ctx: EvalContext) => boolean;
   readonly actions: readonly CompiledAction[];
@@ -275,6 +277,7 @@ const compileRule = (
     scope: compileScope(spec),
     triggers: Object.freeze(triggers),
     conditions,
+    hasSchedule: triggers.some((t) => t.kind === "schedule"),
     holdsNow: compileHoldsNow(triggers, conditions, spec.conditions === undefined || spec.conditions.length === 0),
     actions: Object.freeze(spec.actions.map((a) => compileAction(a, contacts))),
     onResolve: Object.freeze((spec.on_resolve ?? []).map((a) => compileAction(a, contacts))),

@@ -96,9 +96,33 @@ export const initialRuleState = (rule: CompiledRule, vehicleId: string): RuleSta
   dueAt: null,
 });
 
+const initialStates = new WeakMap<CompiledRule, Map<string, RuleState>>();
+/** The initial state, shared and frozen: evaluations that change nothing allocate nothing. */
+const sharedInitialState = (rule: CompiledRule, vehicleId: string): RuleState => {
+  let byVehicle = initialStates.get(rule);
+  if (byVehicle === undefined) {
+    byVehicle = new Map();
+    initialStates.set(rule, byVehicle);
+  }
+  let state = byVehicle.get(vehicleId);
+  if (state === undefined) {
+    state = deepFreeze(initialRuleState(rule, vehicleId));
+    byVehicle.set(vehicleId, state);
+  }
+  return state;
+};
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === "object" && value !== null) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+};
+
 /** A state written for an older version of the rule keeps its episode count (ids stay unique) and open episode. */
 const adopt = (rule: CompiledRule, state: RuleState | undefined, vehicleId: string): [RuleState, boolean] => {
-  if (state === undefined) return [initialRuleState(rule, vehicleId), true];
+  if (state === undefined) return [sharedInitialState(rule, vehicleId), true];
   if (state.ruleId !== rule.id || state.vehicleId !== vehicleId) {
     throw new RuleContractError(
       `state of ${state.ruleId}/${state.vehicleId} passed to rule ${rule.id} for vehicle ${vehicleId}`,
@@ -154,14 +178,17 @@ export const evaluate = (
     };
   }
 
-  const eventMs = Date.parse(event.occurredAt);
-  const changed = input.changed === undefined ? changedSignals(snapshotBefore, snapshotAfter) : new Set(input.changed);
+  const changed = input.changed ?? changedSignals(snapshotBefore, snapshotAfter);
   const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
-  const ctxAfter: EvalContext = { vehicle, snapshot: snapshotAfter, event, atMs: eventMs };
   const wantExplanation = rule.explainAll || options.explain === true;
-
   // A state is worth creating only once something happens to it (or to start a schedule).
-  const mustStore = created && (state !== undefined || hasSchedule(rule));
+  const mustStore = created && (state !== undefined || rule.hasSchedule);
+  if (!mustStore && !wantExplanation && isQuiet(rule, base, event, snapshotAfter, changed, dataArrived)) {
+    return { state: base, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
+  }
+
+  const eventMs = Date.parse(event.occurredAt);
+  const ctxAfter: EvalContext = { vehicle, snapshot: snapshotAfter, event, atMs: eventMs };
   if (!mustStore && !isRelevant(rule, base, event, changed, dataArrived, eventMs)) {
     return {
       state: base,
@@ -187,7 +214,7 @@ export const evaluate = (
       case "zone": {
         if (ts.kind !== "level") return;
         const signal: SignalName = trigger.kind === "threshold" ? trigger.signal : "location";
-        const sampleMs = changed.has(signal) ? sampleTime(snapshotAfter, signal) : eventMs;
+        const sampleMs = changed.includes(signal) ? sampleTime(snapshotAfter, signal) : eventMs;
         let next = ts;
         // A `for` that elapsed before this sample fired at its deadline: the condition held until then.
         if (ts.phase === "pending" && ts.deadline !== null && Date.parse(ts.deadline) <= sampleMs) {
@@ -195,7 +222,7 @@ export const evaluate = (
           next = { ...ts, phase: "active" };
           occurrences.push({ at, trigger: i, cause: "timer", ctx: ctxBefore(at) });
         }
-        if (changed.has(signal)) {
+        if (changed.includes(signal)) {
           const { holds, clears } = levelTests(trigger, signalValue(snapshotAfter, signal));
           if (next.phase === "idle" && holds) {
             if (trigger.forMs === 0) {
@@ -229,7 +256,7 @@ export const evaluate = (
         return;
       }
       case "transition": {
-        if (ts.kind !== "transition" || !changed.has("location")) return;
+        if (ts.kind !== "transition" || !changed.includes("location")) return;
         const loc = signalValue(snapshotAfter, "location") as { lat: number; lon: number };
         const inside = trigger.zone.contains(loc.lat, loc.lon);
         if (inside === ts.inside) return;
@@ -264,7 +291,7 @@ export const evaluate = (
   if (cleared || (draft.open !== null && !anyLevelActive(draft))) resolve(rule, draft, eventMs, nowMs, ctxAfter, event);
   const own = occurrences.filter((o) => o.ctx === ctxAfter);
   for (const o of own) decide(rule, draft, o, nowMs, event);
-  if (own.length === 0 && draft.open === null && changed.size > 0 && anyLevelActive(draft)) {
+  if (own.length === 0 && draft.open === null && changed.length > 0 && anyLevelActive(draft)) {
     // An active trigger whose conditions did not hold: they may hold now (e.g. the car was unplugged).
     const i = draft.triggers.findIndex((t) => t.kind === "level" && t.phase === "active");
     decide(rule, draft, { at: eventMs, trigger: i, cause: "signal", ctx: ctxAfter }, nowMs, event);
@@ -290,8 +317,6 @@ export const evaluate = (
   return { state: next, changed: true, firings: draft.firings, actions: draft.actions, explanation, duplicate: false };
 };
 
-const hasSchedule = (rule: CompiledRule) => rule.triggers.some((t) => t.kind === "schedule");
-
 const blankDraft = (base: RuleState): Draft => ({
   triggers: base.triggers.slice(),
   episode: base.episode,
@@ -308,17 +333,74 @@ const stateMoved = (base: RuleState, draft: Draft): boolean =>
   draft.cooldownUntil !== base.cooldownUntil ||
   draft.triggers.some((t, i) => t !== base.triggers[i]);
 
+/**
+ * The hot path: true when this event certainly changes nothing for this rule (no trigger
+ * moves, no condition can newly fire an active trigger). Allocates nothing.
+ */
+const isQuiet = (
+  rule: CompiledRule,
+  base: RuleState,
+  event: VehicleEvent,
+  after: VehicleSnapshot,
+  changed: readonly SignalName[],
+  dataArrived: boolean,
+): boolean => {
+  const triggers = rule.triggers;
+  let active = false;
+  for (let i = 0; i < triggers.length; i++) {
+    const trigger = triggers[i] as CompiledTrigger;
+    const ts = base.triggers[i] as TriggerState;
+    switch (trigger.kind) {
+      case "threshold":
+      case "zone": {
+        if (ts.kind !== "level") return false;
+        if (ts.phase === "pending") return false;
+        const signal = trigger.kind === "threshold" ? trigger.signal : "location";
+        if (!changed.includes(signal)) {
+          if (ts.phase === "active") active = true;
+          continue;
+        }
+        if (ts.phase === "idle") {
+          if (trigger.holdsOn(after)) return false;
+        } else {
+          if (levelTests(trigger, signalValue(after, signal)).clears) return false;
+          active = true;
+        }
+        continue;
+      }
+      case "event":
+        if (event.type === trigger.eventType) return false;
+        continue;
+      case "stale":
+        if (dataArrived) return false;
+        continue;
+      case "transition": {
+        if (ts.kind !== "transition" || !changed.includes("location")) continue;
+        const loc = after.signals.location?.value;
+        if (loc === undefined || trigger.zone.contains(loc.lat, loc.lon) !== ts.inside) return false;
+        continue;
+      }
+      case "schedule":
+        if (ts.kind !== "schedule" || ts.nextAt === null) return false;
+        continue;
+    }
+  }
+  // An active trigger without an open episode fires as soon as its conditions hold.
+  if (active && base.open === null && changed.length > 0) return false;
+  return true;
+};
+
 /** Cheap pre-check: can this event change anything for this rule? */
 const isRelevant = (
   rule: CompiledRule,
   base: RuleState,
   event: VehicleEvent,
-  changed: ReadonlySet<SignalName>,
+  changed: readonly SignalName[],
   dataArrived: boolean,
   eventMs: number,
 ): boolean => {
   if (rule.signals === "all") {
-    if (changed.size > 0) return true;
+    if (changed.length > 0) return true;
   } else {
     for (const s of changed) if (rule.signals.has(s)) return true;
   }
@@ -351,7 +433,7 @@ export const tick = (
   const nowMs = toMs(now);
   const [base, created] = adopt(rule, state, vehicle.id);
   const draft = blankDraft(base);
-  let touched = created && (state !== undefined || hasSchedule(rule));
+  let touched = created && (state !== undefined || rule.hasSchedule);
   const occurrences: Occurrence[] = [];
   const ctxAt = (atMs: number): EvalContext => ({ vehicle, snapshot, event: undefined, atMs });
   rule.triggers.forEach((trigger, i) => {
@@ -411,8 +493,8 @@ const sampleTime = (snapshot: VehicleSnapshot, signal: SignalName): number =>
   Date.parse((snapshot.signals[signal] as { observedAt: string }).observedAt);
 
 /** Signals whose held sample differs between two snapshots (what an event actually changed). */
-const changedSignals = (before: VehicleSnapshot, after: VehicleSnapshot): Set<SignalName> => {
-  const out = new Set<SignalName>();
+const changedSignals = (before: VehicleSnapshot, after: VehicleSnapshot): SignalName[] => {
+  const out: SignalName[] = [];
   if (before === after) return out;
   for (const name of Object.keys(after.signals) as SignalName[]) {
     const a = after.signals[name] as { observedAt: string } | undefined;
@@ -423,7 +505,7 @@ const changedSignals = (before: VehicleSnapshot, after: VehicleSnapshot): Set<Si
       a?.observedAt !== b.observedAt ||
       after.sourceEventIds[name] !== before.sourceEventIds[name]
     ) {
-      out.add(name);
+      out.push(name);
     }
   }
   return out;
