@@ -12,7 +12,7 @@ import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { BUNDLE_SETTINGS, DEFAULT_RULES_DIR, ESM_REQUIRE_SHIM, HANDLERS_DIR, REPO_ROOT } from "./bundling.ts";
-import { rulesBundleHooks } from "./rules-bundle.ts";
+import { BUNDLED_RULES_DIR, rulesBundleHooks } from "./rules-bundle.ts";
 
 /** DynamoDB item actions a function may be granted; Scan is deliberately absent. */
 export type TableAction =
@@ -42,21 +42,30 @@ export type DashlightFunctionProps = {
   memorySize?: number;
   /** Caps concurrent runs, e.g. to keep a poller within a provider's rate budget. @default none */
   reservedConcurrentExecutions?: number;
+  /**
+   * Ships the rule files in the bundle and sets DASHLIGHT_RULES_DIR to them:
+   * for the functions that evaluate rules. Only their code changes with a rule.
+   * @default false
+   */
+  rules?: boolean;
 };
+
+/** Where Lambda unpacks the bundle (LAMBDA_TASK_ROOT). */
+const LAMBDA_TASK_ROOT = "/var/task";
 
 /** The Lambda runtime every Dashlight function uses (package.json engines, the local runtime). */
 export const DASHLIGHT_RUNTIME = Runtime.NODEJS_22_X;
 
 /**
  * "A Dashlight function": a handler from functions/handlers bundled with the
- * local esbuild (ESM, minified, source maps) with the rule files, on Node 22
+ * local esbuild (ESM, minified, source maps), optionally with the rule files, on Node 22
  * and arm64, with X-Ray tracing, a one-month log group and a role that starts
  * empty. Every access is added by a bind method, which sets the environment
  * variable the handler reads and grants exactly the actions asked for.
  *
  * @example
- *   new DashlightFunction(this, "Tick", { entry: "tick", description: "Due timers" })
- *     .bindTable(table, ["GetItem", "PutItem"])
+ *   new DashlightFunction(this, "Poll", { entry: "poll", description: "Due polls" })
+ *     .bindTable(table, ["Query", "PutItem"])
  *     .runOnSchedule(ScheduleExpression.rate(Duration.minutes(1)));
  */
 export class DashlightFunction extends Construct {
@@ -68,7 +77,10 @@ export class DashlightFunction extends Construct {
   constructor(scope: Construct, id: string, props: DashlightFunctionProps) {
     super(scope, id);
     this.timeout = props.timeout ?? Duration.seconds(10);
-    const rulesDir = resolve(REPO_ROOT, (this.node.tryGetContext("dashlight:rulesDir") as string | undefined) ?? DEFAULT_RULES_DIR);
+    const rulesDir = resolve(
+      REPO_ROOT,
+      (this.node.tryGetContext("dashlight:rulesDir") as string | undefined) ?? DEFAULT_RULES_DIR,
+    );
 
     this.logGroup = new LogGroup(this, "Logs", {
       retention: RetentionDays.ONE_MONTH,
@@ -102,7 +114,10 @@ export class DashlightFunction extends Construct {
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, "package-lock.json"),
-      environment: { NODE_OPTIONS: "--enable-source-maps" },
+      environment: {
+        NODE_OPTIONS: "--enable-source-maps",
+        ...(props.rules === true ? { DASHLIGHT_RULES_DIR: `${LAMBDA_TASK_ROOT}/${BUNDLED_RULES_DIR}` } : {}),
+      },
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
@@ -113,7 +128,7 @@ export class DashlightFunction extends Construct {
         sourceMap: true,
         sourcesContent: false,
         banner: ESM_REQUIRE_SHIM,
-        commandHooks: rulesBundleHooks(rulesDir),
+        ...(props.rules === true ? { commandHooks: rulesBundleHooks(rulesDir) } : {}),
       },
     });
 

@@ -40,15 +40,16 @@ export const readRuleSources = (rulesDir: string, repoRoot: string): RuleSource[
 
 /**
  * esbuild command hooks that copy the rule files into a function's bundle,
- * under rules/. The rule set ships with (and is versioned with) the code: a
- * rule change changes the asset hash and so redeploys the functions.
+ * under rules/ (created even when there is no rule yet, since the function
+ * reads that directory at cold start). The rule set ships with (and is
+ * versioned with) the code: a rule change changes the asset hash and so
+ * redeploys the functions that evaluate rules.
  */
 export const rulesBundleHooks = (rulesDir: string): ICommandHooks => ({
   beforeBundling: () => [],
   beforeInstall: () => [],
   afterBundling: (_inputDir: string, outputDir: string) => {
     const names = ruleFileNames(rulesDir);
-    if (names.length === 0) return [];
     const target = join(outputDir, BUNDLED_RULES_DIR);
     return [`mkdir -p "${target}"`, ...names.map((name) => `cp "${join(rulesDir, name)}" "${join(target, name)}"`)];
   },

@@ -33,9 +33,11 @@ describe("the rules bundle hook", () => {
     ]);
   });
 
-  it("adds no command when there are no rules yet", () => {
+  it("still creates the bundle's rules/ folder when there is no rule yet", () => {
     const { dir } = rulesDir({});
-    expect(rulesBundleHooks(dir).afterBundling("/in", "/asset-output")).toStrictEqual([]);
+    expect(rulesBundleHooks(dir).afterBundling("/in", "/asset-output")).toStrictEqual([
+      'mkdir -p "/asset-output/rules"',
+    ]);
   });
 
   it("refuses a missing rules directory and file names unsafe in a shell command", () => {

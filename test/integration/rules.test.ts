@@ -68,7 +68,8 @@ describe("rules evaluated by the event consumer", () => {
     const explanation = (stored.body.firing as Firing).explanation;
     expect(explanation.outcome).toBe("fired");
     expect(explanation.actioned).toBe(true);
-    expect(explanation.triggers[0]).toMatchObject({ value: 128, threshold: 120, since: secondsAgo(30, start) });
+    // The value in force at the deadline: the -25 s sample (131), the -18 s one came after it.
+    expect(explanation.triggers[0]).toMatchObject({ value: 131, threshold: 120, since: secondsAgo(30, start) });
 
     const actions = (await drainQueue(sqs, runtime.provisioned.actionsQueue.url)) as Action[];
     const mine = actions.filter((action) => action.vehicleId === "smartcar:speedy");
