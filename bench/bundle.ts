@@ -13,10 +13,19 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
-import { BUNDLE_BUDGET_BYTES, BUNDLE_SETTINGS, ESM_REQUIRE_SHIM, HANDLERS_DIR, REPO_ROOT } from "../infra/bundling.ts";
+import {
+  BUNDLE_BUDGET_BYTES,
+  BUNDLE_SETTINGS,
+  DEFAULT_RULES_DIR,
+  ESM_REQUIRE_SHIM,
+  HANDLERS_DIR,
+  REPO_ROOT,
+} from "../infra/bundling.ts";
 
 const INIT_BUDGET_MS = 50;
 const EMPTY = "(empty handler)";
+/** A second floor: an empty handler that loads the SDK clients the handlers use (the runtime's copy in Lambda). */
+const SDK_ONLY = "(SDK clients only)";
 
 // Inside the repo's node_modules, so the external AWS SDK resolves as the Lambda runtime's copy would.
 const OUT_DIR = join(REPO_ROOT, "node_modules", ".cache", "dashlight-bench");
@@ -33,6 +42,8 @@ const HANDLER_ENV = {
   DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET: "bench",
   SMARTCAR_MANAGEMENT_TOKEN: "bench",
   DASHLIGHT_RAW_RETENTION_DAYS: "30",
+  DASHLIGHT_ACTIONS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/dashlight-bench-actions",
+  DASHLIGHT_RULES_DIR: join(REPO_ROOT, DEFAULT_RULES_DIR),
 };
 
 /** The Lambda entries: every functions/handlers/*.ts that exports a handler. */
@@ -82,34 +93,43 @@ const median = (values: number[]): number => {
 const main = async () => {
   const { values } = parseArgs({ options: { runs: { type: "string", default: "9" } } });
   const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive whole number, got ${values.runs}`);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs must be a positive whole number, got ${values.runs}`);
 
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(join(OUT_DIR, "empty"), { recursive: true });
   const emptyEntry = join(OUT_DIR, "empty", "handler.ts");
   writeFileSync(emptyEntry, "export const handler = async () => ({ statusCode: 200 });\n");
+  const sdkEntry = join(OUT_DIR, "empty", "sdk-only.ts");
+  writeFileSync(
+    sdkEntry,
+    'import "@aws-sdk/client-dynamodb";\nimport "@aws-sdk/lib-dynamodb";\nimport "@aws-sdk/client-sqs";\nexport const handler = async () => ({ statusCode: 200 });\n',
+  );
 
-  const targets = [{ name: EMPTY, entry: emptyEntry }, ...handlerEntries()];
+  const targets = [{ name: EMPTY, entry: emptyEntry }, { name: SDK_ONLY, entry: sdkEntry }, ...handlerEntries()];
+  const floors = new Set([EMPTY, SDK_ONLY]);
   const measured = [];
   for (const { name, entry } of targets) {
-    const { file, bytes } = await bundle(name === EMPTY ? "empty" : name, entry);
+    const { file, bytes } = await bundle(floors.has(name) ? `floor-${measured.length}` : name, entry);
     initTimeMs(file); // warm the file system cache, as a provisioned Lambda image would be
     const times = Array.from({ length: runs }, () => initTimeMs(file));
     measured.push({ name, bytes, initMs: median(times) });
   }
 
-  const empty = measured[0];
-  if (empty === undefined) throw new Error("no empty handler measured");
+  const [empty, sdkOnly] = measured;
+  if (empty === undefined || sdkOnly === undefined) throw new Error("the floors were not measured");
   const rows = measured.map(({ name, bytes, initMs }) => {
+    const floor = floors.has(name);
     const extraMs = initMs - empty.initMs;
-    const within = name === EMPTY || (bytes <= BUNDLE_BUDGET_BYTES && extraMs <= INIT_BUDGET_MS);
+    const within = bytes <= BUNDLE_BUDGET_BYTES && extraMs <= INIT_BUDGET_MS;
     return {
       function: name,
       "bundle KB": (bytes / 1024).toFixed(1),
       "init ms (median)": initMs.toFixed(1),
       "× empty": (initMs / empty.initMs).toFixed(2),
       "+ms vs empty": name === EMPTY ? "" : extraMs.toFixed(1),
-      budget: name === EMPTY ? "" : within ? "ok" : "over",
+      "+ms vs SDK only": floor ? "" : (initMs - sdkOnly.initMs).toFixed(1),
+      budget: floor ? "" : within ? "ok" : "over",
     };
   });
   console.log(

@@ -31,7 +31,9 @@ export function vehicleYaml(vehicle) {
         rules.push(`${head}    triggers: [{ signal: mil_on, is: true }]\n`);
         break;
       case "geofence_exit":
-        zones.push(`  fence-${vehicle.id}:\n    circle: { lat: ${num(r.lat)}, lon: ${num(r.lon)}, radius_m: ${num(r.radiusM)} }\n`);
+        zones.push(
+          `  fence-${vehicle.id}:\n    circle: { lat: ${num(r.lat)}, lon: ${num(r.lon)}, radius_m: ${num(r.radiusM)} }\n`,
+        );
         rules.push(`${head}    triggers: [{ outside: fence-${vehicle.id} }]\n`);
         break;
       case "low_charge":

@@ -6,7 +6,7 @@ import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
-import { type ScheduleExpression, Schedule } from "aws-cdk-lib/aws-scheduler";
+import { Schedule, type ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
@@ -66,7 +66,7 @@ export const DASHLIGHT_RUNTIME = Runtime.NODEJS_22_X;
  * @example
  *   new DashlightFunction(this, "Poll", { entry: "poll", description: "Due polls" })
  *     .bindTable(table, ["Query", "PutItem"])
- *     .runOnSchedule(ScheduleExpression.rate(Duration.minutes(1)));
+ *     .runOnSchedule(ScheduleExpression.rate(Duration.minutes(5)), "Dashlight poll: due vehicles");
  */
 export class DashlightFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -134,11 +134,13 @@ export class DashlightFunction extends Construct {
 
     Validations.of(this.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
-      reason: "X-Ray tracing (PutTraceSegments, PutTelemetryRecords) has no resource-level permissions; it is the only statement on '*'.",
+      reason:
+        "X-Ray tracing (PutTraceSegments, PutTelemetryRecords) has no resource-level permissions; it is the only statement on '*'.",
     });
     Validations.of(this.fn).acknowledge({
       id: "AwsSolutions-L1",
-      reason: "Node 22 is Dashlight's runtime by choice (package.json engines, the local runtime and CI run 22); moving to a newer one is a deliberate upgrade.",
+      reason:
+        "Node 22 is Dashlight's runtime by choice (package.json engines, the local runtime and CI run 22); moving to a newer one is a deliberate upgrade.",
     });
   }
 

@@ -140,7 +140,8 @@ const ATTRIBUTE_TYPES = { S: AttributeType.STRING, N: AttributeType.NUMBER, B: A
 
 const attributeOf = (name: string | undefined, definition: TableDefinition) => {
   const type = definition.AttributeDefinitions?.find((attribute) => attribute.AttributeName === name)?.AttributeType;
-  if (name === undefined || type === undefined) throw new Error(`table definition: no attribute definition for ${name}`);
+  if (name === undefined || type === undefined)
+    throw new Error(`table definition: no attribute definition for ${name}`);
   return { name, type: ATTRIBUTE_TYPES[type] };
 };
 
@@ -166,7 +167,10 @@ export const tablePropsFromDefinition = (definition: TableDefinition): TableProp
 
 type IndexDefinition = NonNullable<TableDefinition["GlobalSecondaryIndexes"]>[number];
 
-export const gsiPropsFromDefinition = (index: IndexDefinition, definition: TableDefinition): GlobalSecondaryIndexProps => {
+export const gsiPropsFromDefinition = (
+  index: IndexDefinition,
+  definition: TableDefinition,
+): GlobalSecondaryIndexProps => {
   if (index.IndexName === undefined) throw new Error("table definition: an index has no name");
   if (index.Projection?.ProjectionType !== "ALL") {
     throw new Error(`table definition: index ${index.IndexName} must project ALL`);

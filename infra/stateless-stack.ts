@@ -4,6 +4,7 @@ import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-
 import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
 import type { Construct } from "constructs";
 import { HTTP_ROUTES, type HttpFunctionName, type HttpRoute } from "#handlers/routes.ts";
 import { DashlightFunction } from "./dashlight-function.ts";
@@ -33,7 +34,7 @@ export class StatelessStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { table, eventsQueue, automaticWebhookSecret, smartcarManagementToken } = props.stateful;
+    const { table, eventsQueue, actionsQueue, automaticWebhookSecret, smartcarManagementToken } = props.stateful;
 
     const ingest = new DashlightFunction(this, "Ingest", {
       entry: "ingest",
@@ -49,22 +50,31 @@ export class StatelessStack extends Stack {
 
     const processEvents = new DashlightFunction(this, "ProcessEvents", {
       entry: "process-events",
-      description: "Events FIFO queue consumer: store each event and apply it to the vehicle snapshot",
+      description: "Events FIFO queue consumer: store each event, evaluate the rules, apply it to the snapshot",
       timeout: eventsQueue.consumerTimeout,
+      rules: true,
     })
-      .bindTable(table, ["PutItem", "GetItem", "BatchGetItem"])
-      // Its config requires the URL; it does not send.
-      .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: false })
+      .bindTable(table, ["GetItem", "Query", "PutItem"])
+      .bindQueue(actionsQueue.queue, "DASHLIGHT_ACTIONS_QUEUE_URL", { send: true })
       .consume(eventsQueue, { batchSize: 10 });
+
+    const tick = new DashlightFunction(this, "Tick", {
+      entry: "tick",
+      description: "Every minute: fire due timers (for: durations, staleness, time triggers)",
+      // Done before the next tick starts.
+      timeout: Duration.seconds(50),
+      rules: true,
+    })
+      .bindTable(table, ["Query", "PutItem"], { queryIndexes: ["gsi1"] })
+      .bindQueue(actionsQueue.queue, "DASHLIGHT_ACTIONS_QUEUE_URL", { send: true })
+      .runOnSchedule(ScheduleExpression.rate(Duration.minutes(1)), "Dashlight tick: due timers");
 
     const managementApi = new DashlightFunction(this, "ManagementApi", {
       entry: "management-api",
-      description: "Read-only management API: vehicles, snapshots, events (IAM-authorized)",
-    })
-      .bindTable(table, ["GetItem", "BatchGetItem", "Query"], { queryIndexes: ["gsi1"] })
-      .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: false });
+      description: "Read-only management API: vehicles, snapshots, events, firings (IAM-authorized)",
+    }).bindTable(table, ["GetItem", "Query"], { queryIndexes: ["gsi1"] });
 
-    this.functions = { ingest, processEvents, managementApi };
+    this.functions = { ingest, processEvents, tick, managementApi };
 
     ({ api: this.api, stage: this.stage } = this.httpApi({ ingest, "management-api": managementApi }));
 

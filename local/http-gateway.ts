@@ -74,7 +74,8 @@ const serve = async (
     return send(response, 413, { "content-type": "application/json" }, '{"message":"Request Entity Too Large"}');
   }
   const { route, params } = match.route;
-  const pathParameters: Record<string, string> = { ...(route.pathDefaults ?? {}) };
+  // Like API Gateway: only the parameters in the path; a route's pathDefaults are the handler's business.
+  const pathParameters: Record<string, string> = {};
   params.forEach((name, index) => {
     pathParameters[name] = decodeURIComponent(match.found?.[index + 1] ?? "");
   });

@@ -6,6 +6,7 @@ import { DynamoDbDeliveryArchive } from "#adapters/dynamodb/delivery-archive.ts"
 import { SqsEventQueue } from "#adapters/sqs/event-queue.ts";
 import { PayloadInvalidError } from "#core/ingest/errors.ts";
 import { ingestDelivery, type Normalizer } from "#core/ingest/ingest-delivery.ts";
+import { pathParametersOf } from "#handlers/routes.ts";
 import { normalizeAutomaticEvent } from "#providers/automatic/normalize-webhook.ts";
 import {
   answerSmartcarChallenge,
@@ -24,7 +25,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 /** Smartcar challenges are random tokens; anything else is refused (see the VERIFY note below). */
 const SAFE_CHALLENGE = /^[A-Za-z0-9._~-]{1,512}$/;
 
-const config = ingestConfigFromEnv();
+const config = await ingestConfigFromEnv();
 const documentClient = createDocumentClient(config.endpoints);
 const ports = {
   archive: new DynamoDbDeliveryArchive(documentClient, config.tableName, config.rawRetentionDays),
@@ -37,13 +38,14 @@ const ports = {
  * of the accepted events.
  */
 const ingest = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-  const provider = request.pathParameters?.provider;
+  const path = pathParametersOf(request);
+  const provider = path.provider;
   const rawBody = bodyOf(request);
   const receivedAt = new Date(request.requestContext.timeEpoch).toISOString();
   let normalize: Normalizer;
   switch (provider) {
     case "automatic":
-      if (!secretsMatch(request.pathParameters?.secret ?? "", config.automaticWebhookSecret)) {
+      if (!secretsMatch(path.secret ?? "", config.automaticWebhookSecret)) {
         throw unauthorized("unknown webhook secret");
       }
       normalize = normalizeAutomaticEvent;

@@ -15,10 +15,22 @@ export const HTTP_ROUTES = [
 export type HttpRoute = {
   routeKey: string;
   fn: string;
-  /** Path parameters the route implies (API Gateway: set by the integration's parameter mapping). */
+  /**
+   * Path parameters the route implies. API Gateway cannot add path parameters, so
+   * the handler applies these from the routeKey it receives (pathParametersOf).
+   */
   pathDefaults?: Record<string, string>;
   /** Read-only management routes: behind IAM auth in AWS, not public. */
   management?: boolean;
 };
 
 export type HttpFunctionName = (typeof HTTP_ROUTES)[number]["fn"];
+
+/** The request's path parameters plus those its route implies. */
+export const pathParametersOf = (request: {
+  routeKey: string;
+  pathParameters?: Record<string, string | undefined>;
+}): Record<string, string | undefined> => ({
+  ...(HTTP_ROUTES as readonly HttpRoute[]).find((route) => route.routeKey === request.routeKey)?.pathDefaults,
+  ...request.pathParameters,
+});

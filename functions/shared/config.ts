@@ -1,3 +1,4 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 /**
  * Configuration from the environment, read once per cold start. A getter throws
  * when a variable is missing or malformed: nothing is silently defaulted.
@@ -38,3 +39,23 @@ export const awsEndpointsFromEnv = (env: NodeJS.ProcessEnv = process.env): AwsEn
   dynamodb: optionalUrlEnv("DASHLIGHT_DYNAMODB_ENDPOINT", env),
   sqs: optionalUrlEnv("DASHLIGHT_SQS_ENDPOINT", env),
 });
+
+/**
+ * A secret: the variable `name` itself locally; in AWS the value of the Secrets
+ * Manager secret whose ARN is in `<name>_SECRET_ARN` (the value never sits in
+ * the function's configuration, where anyone allowed to read it would see it).
+ */
+export const secretFromEnv = async (name: string, env: NodeJS.ProcessEnv = process.env): Promise<string> => {
+  const plain = optionalEnv(name, env);
+  if (plain !== undefined) return plain;
+  const arn = optionalEnv(`${name}_SECRET_ARN`, env);
+  if (arn === undefined) throw new ConfigError(`environment variable ${name} or ${name}_SECRET_ARN is not set`);
+  const client = new SecretsManagerClient({});
+  try {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    if (!SecretString) throw new ConfigError(`secret ${arn} (${name}) has no string value`);
+    return SecretString;
+  } finally {
+    client.destroy();
+  }
+};

@@ -1,4 +1,4 @@
-import { type AwsEndpoints, awsEndpointsFromEnv, requiredEnv, requiredIntEnv } from "./config.ts";
+import { type AwsEndpoints, awsEndpointsFromEnv, requiredEnv, requiredIntEnv, secretFromEnv } from "./config.ts";
 
 /**
  * What each handler reads from its environment at cold start. Every variable is
@@ -18,12 +18,12 @@ export type IngestConfig = TableConfig & {
   rawRetentionDays: number;
 };
 
-export const ingestConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): IngestConfig => ({
+export const ingestConfigFromEnv = async (env: NodeJS.ProcessEnv = process.env): Promise<IngestConfig> => ({
   ...tableConfigFromEnv(env),
   eventsQueueUrl: requiredEnv("DASHLIGHT_EVENTS_QUEUE_URL", env),
-  automaticWebhookSecret: requiredEnv("DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET", env),
-  smartcarManagementToken: requiredEnv("SMARTCAR_MANAGEMENT_TOKEN", env),
   rawRetentionDays: requiredIntEnv("DASHLIGHT_RAW_RETENTION_DAYS", env),
+  automaticWebhookSecret: await secretFromEnv("DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET", env),
+  smartcarManagementToken: await secretFromEnv("SMARTCAR_MANAGEMENT_TOKEN", env),
 });
 
 /** For the functions that evaluate rules: the event consumer and the tick. */

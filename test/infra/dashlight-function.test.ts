@@ -31,7 +31,11 @@ describe("DashlightFunction", () => {
     );
     const tableArn = { "Fn::GetAtt": [logicalId(stack, table), "Arn"] };
     const statements = statementsOf(Template.fromStack(stack), fn);
-    expect(statements).toContainEqual({ Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: tableArn });
+    expect(statements).toContainEqual({
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
+      Resource: tableArn,
+    });
     expect(statements).toContainEqual({
       Effect: "Allow",
       Action: "dynamodb:Query",

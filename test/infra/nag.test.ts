@@ -46,7 +46,8 @@ describe("cdk-nag AwsSolutions", () => {
         "DashlightStateful/SmartcarManagementToken AwsSolutions-SMG4",
         "DashlightStateless/HttpApi/POST--webhooks--automatic--{secret} AwsSolutions-APIG4",
         "DashlightStateless/HttpApi/POST--webhooks--{provider} AwsSolutions-APIG4",
-        ...["Ingest", "ProcessEvents", "ManagementApi"].flatMap((fn) => [
+        "DashlightStateless/Tick/ScheduleRole AwsSolutions-IAM5[Resource::<TickFunction412909D5.Arn>:*]",
+        ...["Ingest", "ProcessEvents", "Tick", "ManagementApi"].flatMap((fn) => [
           `DashlightStateless/${fn}/Function AwsSolutions-L1`,
           `DashlightStateless/${fn}/Role AwsSolutions-IAM5[Resource::*]`,
         ]),

@@ -104,7 +104,9 @@ describe("the stateful stack", () => {
 
   it("alarms to the alarm topic as soon as one message sits in a dead-letter queue", () => {
     template.resourceCountIs("AWS::CloudWatch::Alarm", 2);
-    const dlqIds = Object.keys(template.findResources("AWS::SQS::Queue", { Properties: { RedrivePolicy: Match.absent() } }));
+    const dlqIds = Object.keys(
+      template.findResources("AWS::SQS::Queue", { Properties: { RedrivePolicy: Match.absent() } }),
+    );
     const topicId = Object.keys(template.findResources("AWS::SNS::Topic"))[0];
     for (const dlqId of dlqIds) {
       template.hasResourceProperties("AWS::CloudWatch::Alarm", {

@@ -15,12 +15,17 @@ const CONSUMER_ACTIONS = [
   "sqs:GetQueueUrl",
   "sqs:ReceiveMessage",
 ];
-const BASELINE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+const BASELINE_ACTIONS = [
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
+  "xray:PutTelemetryRecords",
+  "xray:PutTraceSegments",
+];
 
 describe("the stateless stack's functions", () => {
   it("run every function on Node 22, arm64, with source maps, tracing and a one-month log group", () => {
     const stateless = synth.stateless;
-    stateless.resourceCountIs("AWS::Lambda::Function", 3);
+    stateless.resourceCountIs("AWS::Lambda::Function", 4);
     for (const fn of Object.values(synth.functions)) {
       expect(functionProperties(stateless, fn)).toMatchObject({
         Runtime: "nodejs22.x",
@@ -32,7 +37,8 @@ describe("the stateless stack's functions", () => {
       });
     }
     const logGroups = Object.values(stateless.findResources("AWS::Logs::LogGroup"));
-    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual([30, 30, 30, 30]);
+    // One per function, one for the API's access logs.
+    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual([30, 30, 30, 30, 30]);
   });
 
   it("gives ingest the table name, events queue URL, secret ARNs and raw retention, and a 10 s timeout", () => {
@@ -49,16 +55,31 @@ describe("the stateless stack's functions", () => {
     expect(props.Environment).toMatchObject({ Variables: { DASHLIGHT_RAW_RETENTION_DAYS: "30" } });
   });
 
-  it("gives the queue consumer and the management API only the table name and events queue URL", () => {
-    for (const fn of [synth.functionNamed("processEvents"), synth.functionNamed("managementApi")]) {
-      const props = functionProperties(synth.stateless, fn);
-      expect(Object.keys((props.Environment as { Variables: object }).Variables).sort()).toStrictEqual([
-        "DASHLIGHT_EVENTS_QUEUE_URL",
+  it("gives the rule evaluators the table, the actions queue and the rules shipped in their bundle", () => {
+    for (const name of ["processEvents", "tick"]) {
+      const variables = (
+        functionProperties(synth.stateless, synth.functionNamed(name)).Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      expect(Object.keys(variables).sort()).toStrictEqual([
+        "DASHLIGHT_ACTIONS_QUEUE_URL",
+        "DASHLIGHT_RULES_DIR",
         "DASHLIGHT_TABLE_NAME",
         "NODE_OPTIONS",
       ]);
+      expect(variables.DASHLIGHT_RULES_DIR).toBe("/var/task/rules");
     }
     expect(functionProperties(synth.stateless, synth.functionNamed("processEvents")).Timeout).toBe(30);
+    expect(functionProperties(synth.stateless, synth.functionNamed("tick")).Timeout).toBe(50);
+  });
+
+  it("gives the management API only the table name", () => {
+    const props = functionProperties(synth.stateless, synth.functionNamed("managementApi"));
+    expect(Object.keys((props.Environment as { Variables: object }).Variables).sort()).toStrictEqual([
+      "DASHLIGHT_TABLE_NAME",
+      "NODE_OPTIONS",
+    ]);
   });
 
   it("grants ingest PutItem, SendMessage and GetSecretValue, nothing more", () => {
@@ -67,21 +88,46 @@ describe("the stateless stack's functions", () => {
     );
   });
 
-  it("grants process-events PutItem, GetItem, BatchGetItem and consumption of the events queue", () => {
+  it("grants process-events GetItem, Query, PutItem, SendMessage to the actions queue and consumption of the events queue", () => {
     expect(actionsOf(synth.stateless, synth.functionNamed("processEvents"))).toStrictEqual(
-      [...BASELINE_ACTIONS, "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", ...CONSUMER_ACTIONS].sort(),
+      [
+        ...BASELINE_ACTIONS,
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+        ...CONSUMER_ACTIONS,
+      ].sort(),
     );
   });
 
-  it("grants the management API reads on the table and Query on gsi1 only", () => {
+  it("grants tick Query (table and gsi1), PutItem and SendMessage to the actions queue", () => {
+    expect(actionsOf(synth.stateless, synth.functionNamed("tick"))).toStrictEqual(
+      [...BASELINE_ACTIONS, "dynamodb:PutItem", "dynamodb:Query", "sqs:SendMessage"].sort(),
+    );
+  });
+
+  it("grants the management API GetItem and Query on the table and Query on gsi1, nothing else", () => {
     expect(actionsOf(synth.stateless, synth.functionNamed("managementApi"))).toStrictEqual(
-      [...BASELINE_ACTIONS, "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"].sort(),
+      [...BASELINE_ACTIONS, "dynamodb:GetItem", "dynamodb:Query"].sort(),
     );
     const indexStatement = statementsOf(synth.stateless, synth.functionNamed("managementApi")).find((statement) =>
       JSON.stringify(statement.Resource).includes("/index/"),
     );
     expect(indexStatement).toMatchObject({ Action: "dynamodb:Query" });
     expect(JSON.stringify(indexStatement?.Resource)).toContain("/index/gsi1");
+  });
+
+  it("sends to the queue each function is meant to: ingest to events, the evaluators to actions", () => {
+    const sendTarget = (name: string) =>
+      JSON.stringify(
+        statementsOf(synth.stateless, synth.functionNamed(name)).find(
+          (statement) => statement.Action === "sqs:SendMessage",
+        )?.Resource,
+      );
+    expect(sendTarget("ingest")).toMatch(/EventsQueue/);
+    expect(sendTarget("processEvents")).toMatch(/ActionsQueue/);
+    expect(sendTarget("tick")).toMatch(/ActionsQueue/);
   });
 
   it("allows '*' only for X-Ray, which has no resource-level permissions", () => {
@@ -92,6 +138,15 @@ describe("the stateless stack's functions", () => {
         "xray:PutTraceSegments",
       ]);
     }
+  });
+
+  it("runs tick every minute through EventBridge Scheduler", () => {
+    synth.stateless.resourceCountIs("AWS::Scheduler::Schedule", 1);
+    synth.stateless.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(1 minute)",
+      FlexibleTimeWindow: { Mode: "OFF" },
+      Target: { Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^TickFunction"), "Arn"] } },
+    });
   });
 
   it("consumes the events FIFO queue in batches of 10 with partial batch responses", () => {

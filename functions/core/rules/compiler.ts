@@ -1,8 +1,8 @@
 import { isMap, isScalar, isSeq } from "yaml";
 import type { EventType } from "../model/event.ts";
 import type { SignalName } from "../model/signals.ts";
-import type { CelProgram } from "./cel.ts";
 import type { VehicleSnapshot } from "../model/snapshot.ts";
+import type { CelProgram } from "./cel.ts";
 import {
   type CompiledCondition,
   compileCelProgram,
@@ -14,6 +14,7 @@ import {
 } from "./conditions.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { type Problem, RuleValidationError } from "./errors.ts";
+import { haversineM } from "./geo.ts";
 import {
   type ActionSpec,
   type ContactSpec,
@@ -23,6 +24,7 @@ import {
   type VehicleCommand,
   type ZoneSpec,
 } from "./schema.ts";
+import type { RuleState } from "./state.ts";
 import { type CompiledTemplate, compileTemplate } from "./templates.ts";
 import { issuesToProblems, type ParsedYaml, parseYamlSource, type SourceFile } from "./yaml-issues.ts";
 import { type CompiledZone, compileZone } from "./zones.ts";
@@ -41,6 +43,7 @@ export type CompiledTrigger =
       readonly clears: (value: unknown) => boolean;
       /** `holds` on the snapshot's sample (false when missing). */
       readonly holdsOn: (snapshot: VehicleSnapshot) => boolean;
+      readonly op: "above" | "below" | "is";
       readonly threshold: number | boolean | string;
       readonly rearm?: number;
       readonly forMs: number;
@@ -100,6 +103,8 @@ export type CompiledRule = {
   readonly triggers: readonly CompiledTrigger[];
   /** All of the rule's conditions, as one group (true when there are none). */
   readonly conditions: CompiledCondition;
+  /** Memo of frozen initial states by vehicle id (an invisible cache, not part of the rule's meaning). */
+  readonly initialStates: Map<string, RuleState>;
   /** Has a cron trigger: its state is created before any event, to start the schedule. */
   readonly hasSchedule: boolean;
   /** A level trigger holds on the snapshot and so do the conditions (no state, no timers). */
@@ -277,6 +282,7 @@ const compileRule = (
     scope: compileScope(spec),
     triggers: Object.freeze(triggers),
     conditions,
+    initialStates: new Map(),
     hasSchedule: triggers.some((t) => t.kind === "schedule"),
     holdsNow: compileHoldsNow(triggers, conditions, spec.conditions === undefined || spec.conditions.length === 0),
     actions: Object.freeze(spec.actions.map((a) => compileAction(a, contacts))),
@@ -286,7 +292,7 @@ const compileRule = (
     dryRun: spec.dry_run ?? false,
     explainAll: spec.explain === "all",
     signals: allSignals ? "all" : signals,
-    spec: deepFreeze(structuredClone(spec)),
+    spec: deepFreeze(spec),
   };
   return Object.freeze(rule);
 };
@@ -296,13 +302,47 @@ const compileHoldsNow = (
   conditions: CompiledCondition,
   unconditional: boolean,
 ): ((ctx: EvalContext) => boolean) => {
-  const levels = triggers.flatMap((t) => (t.kind === "threshold" || t.kind === "zone" ? [t.holdsOn] : []));
+  const levels = triggers.flatMap((t) => (t.kind === "threshold" || t.kind === "zone" ? [levelHoldsNow(t)] : []));
   const test = conditions.test;
   const only = levels.length === 1 ? levels[0] : undefined;
   if (levels.length === 0) return () => false;
-  if (only !== undefined)
-    return unconditional ? (ctx) => only(ctx.snapshot) : (ctx) => only(ctx.snapshot) && test(ctx) === true;
-  return (ctx) => levels.some((h) => h(ctx.snapshot)) && test(ctx) === true;
+  if (only !== undefined) return unconditional ? only : (ctx) => only(ctx) && test(ctx) === true;
+  return (ctx) => levels.some((h) => h(ctx)) && test(ctx) === true;
+};
+
+/** One closure per level trigger, specialised by shape: the hot path of stateless evaluation. */
+const levelHoldsNow = (
+  trigger: Extract<CompiledTrigger, { kind: "threshold" | "zone" }>,
+): ((ctx: EvalContext) => boolean) => {
+  if (trigger.kind === "zone") {
+    const { circle } = trigger.zone;
+    const wantInside = trigger.want === "inside";
+    if (circle !== undefined) {
+      const { lat, lon, radius_m } = circle;
+      return (ctx) => {
+        const loc = ctx.snapshot.signals.location?.value;
+        return loc !== undefined && haversineM(lat, lon, loc.lat, loc.lon) <= radius_m === wantInside;
+      };
+    }
+    const { contains } = trigger.zone;
+    return (ctx) => {
+      const loc = ctx.snapshot.signals.location?.value;
+      return loc !== undefined && contains(loc.lat, loc.lon) === wantInside;
+    };
+  }
+  const x = trigger.threshold;
+  const read = readerOf(trigger.signal);
+  if (trigger.op === "above")
+    return (ctx) => {
+      const v = read(ctx.snapshot);
+      return typeof v === "number" && v > (x as number);
+    };
+  if (trigger.op === "below")
+    return (ctx) => {
+      const v = read(ctx.snapshot);
+      return typeof v === "number" && v < (x as number);
+    };
+  return (ctx) => read(ctx.snapshot) === x;
 };
 
 /** Zones and contacts a rule refers to: its fingerprint covers their definitions too. */
@@ -363,6 +403,7 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
           return typeof v === "number" && v > x;
         },
         clears: (v) => typeof v === "number" && (spec.rearm_below === undefined ? v <= x : v < rearm),
+        op: "above",
         threshold: x,
         ...(spec.rearm_below === undefined ? {} : { rearm }),
         forMs,
@@ -381,6 +422,7 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
           return typeof v === "number" && v < x;
         },
         clears: (v) => typeof v === "number" && (spec.rearm_above === undefined ? v >= x : v > rearm),
+        op: "below",
         threshold: x,
         ...(spec.rearm_above === undefined ? {} : { rearm }),
         forMs,
@@ -394,6 +436,7 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
       holds: (v) => v === x,
       holdsOn: (snapshot) => read(snapshot) === x,
       clears: (v) => v !== undefined && v !== x,
+      op: "is",
       threshold: x,
       forMs,
     };

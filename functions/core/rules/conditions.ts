@@ -145,7 +145,6 @@ export const compileCondition = (spec: ConditionSpec, zones: ReadonlyMap<string,
       checks.push((v) => typeof v === "string" && xs.includes(v));
     }
     const read = readerOf(signal);
-    const single = checks.length === 1 ? checks[0] : undefined;
     return leaf(
       `${signal} ${parts.join(" and ")}`,
       [signal],
@@ -154,15 +153,11 @@ export const compileCondition = (spec: ConditionSpec, zones: ReadonlyMap<string,
         if (value === undefined) return { result: "unknown" };
         return { result: checks.every((c) => c(value)), value };
       },
-      single === undefined
-        ? (ctx) => {
-            const value = read(ctx.snapshot);
-            return value === undefined ? "unknown" : checks.every((c) => c(value));
-          }
-        : (ctx) => {
-            const value = read(ctx.snapshot);
-            return value === undefined ? "unknown" : single(value);
-          },
+      fastSignalTest(spec, read) ??
+        ((ctx) => {
+          const value = read(ctx.snapshot);
+          return value === undefined ? "unknown" : checks.every((c) => c(value));
+        }),
     );
   }
   if ("inside" in spec || "outside" in spec) {
@@ -216,10 +211,14 @@ export const compileCondition = (spec: ConditionSpec, zones: ReadonlyMap<string,
   }
   if ("not" in spec) {
     const inner = compileCondition(spec.not, zones);
+    const innerTest = inner.test;
     return {
       description: `not (${inner.description})`,
       signals: inner.signals,
-      test: (ctx) => not(inner.test(ctx)),
+      test: (ctx) => {
+        const r = innerTest(ctx);
+        return r === "unknown" ? r : !r;
+      },
       trace: (ctx) => {
         const child = inner.trace(ctx);
         return { condition: `not`, result: not(child.result), children: [child] };
@@ -229,6 +228,37 @@ export const compileCondition = (spec: ConditionSpec, zones: ReadonlyMap<string,
   const isAll = "all" in spec;
   const children = (isAll ? spec.all : spec.any).map((c) => compileCondition(c, zones));
   return compileGroup(isAll ? "all" : "any", children);
+};
+
+/** Allocation-free tests for the common single-operator predicates. */
+const fastSignalTest = (
+  spec: Extract<ConditionSpec, { signal: string }>,
+  read: (s: VehicleSnapshot) => unknown,
+): ((ctx: EvalContext) => Truth) | undefined => {
+  const ops = [spec.above, spec.below, spec.is, spec.in].filter((o) => o !== undefined).length;
+  if (ops !== 1) return undefined;
+  if (spec.above !== undefined) {
+    const x = spec.above;
+    return (ctx) => {
+      const v = read(ctx.snapshot);
+      return v === undefined ? "unknown" : typeof v === "number" && v > x;
+    };
+  }
+  if (spec.below !== undefined) {
+    const x = spec.below;
+    return (ctx) => {
+      const v = read(ctx.snapshot);
+      return v === undefined ? "unknown" : typeof v === "number" && v < x;
+    };
+  }
+  if (spec.is !== undefined) {
+    const x = spec.is;
+    return (ctx) => {
+      const v = read(ctx.snapshot);
+      return v === undefined ? "unknown" : v === x;
+    };
+  }
+  return undefined;
 };
 
 export const compileGroup = (kind: "all" | "any", children: readonly CompiledCondition[]): CompiledCondition => {

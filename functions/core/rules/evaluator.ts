@@ -96,18 +96,12 @@ export const initialRuleState = (rule: CompiledRule, vehicleId: string): RuleSta
   dueAt: null,
 });
 
-const initialStates = new WeakMap<CompiledRule, Map<string, RuleState>>();
 /** The initial state, shared and frozen: evaluations that change nothing allocate nothing. */
 const sharedInitialState = (rule: CompiledRule, vehicleId: string): RuleState => {
-  let byVehicle = initialStates.get(rule);
-  if (byVehicle === undefined) {
-    byVehicle = new Map();
-    initialStates.set(rule, byVehicle);
-  }
-  let state = byVehicle.get(vehicleId);
+  let state = rule.initialStates.get(vehicleId);
   if (state === undefined) {
     state = deepFreeze(initialRuleState(rule, vehicleId));
-    byVehicle.set(vehicleId, state);
+    rule.initialStates.set(vehicleId, state);
   }
   return state;
 };
@@ -159,7 +153,7 @@ export const evaluate = (
   state: RuleState | undefined,
   input: EvaluationInput,
   now: Instant,
-  options: EvaluateOptions = {},
+  options?: EvaluateOptions,
 ): Evaluation => {
   const { event, snapshotBefore, snapshotAfter, vehicle } = input;
   if (event.vehicleId !== vehicle.id) throw new RuleContractError(`event ${event.id} is not for vehicle ${vehicle.id}`);
@@ -180,7 +174,7 @@ export const evaluate = (
 
   const changed = input.changed ?? changedSignals(snapshotBefore, snapshotAfter);
   const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
-  const wantExplanation = rule.explainAll || options.explain === true;
+  const wantExplanation = rule.explainAll || options?.explain === true;
   // A state is worth creating only once something happens to it (or to start a schedule).
   const mustStore = created && (state !== undefined || rule.hasSchedule);
   if (!mustStore && !wantExplanation && isQuiet(rule, base, event, snapshotAfter, changed, dataArrived)) {

@@ -178,7 +178,7 @@ export const runFixture = (ruleSet: RuleSet, loaded: LoadedFixture): FixtureResu
   let snapshotJson = JSON.stringify(emptySnapshot(vehicle.id));
   const ledgerFirings = new Map<string, Firing>();
   const ledgerActions = new Map<string, Action>();
-  const events = new Map<string, z.infer<typeof VehicleEvent>>();
+  const events = new Map<string, VehicleEvent>();
   const loadStates = () => {
     const states = new Map<string, RuleState>();
     for (const [id, json] of stored) states.set(id, JSON.parse(json) as RuleState);
@@ -233,7 +233,7 @@ export const runFixture = (ruleSet: RuleSet, loaded: LoadedFixture): FixtureResu
       freshActions = [...ledgerActions.values()].filter((a) => !before.has(a.id));
       writeStates(changed, label);
     } else {
-      let event: z.infer<typeof VehicleEvent>;
+      let event: VehicleEvent;
       let now: number;
       let crash: string | undefined;
       if ("redeliver" in step) {
@@ -267,12 +267,12 @@ export const runFixture = (ruleSet: RuleSet, loaded: LoadedFixture): FixtureResu
           );
           return;
         }
-        event = parsed.data;
+        event = parsed.data as VehicleEvent;
         events.set(event.id, event);
         now = step.received === undefined ? at : timeOf(start, step.received);
         crash = step.crash;
       }
-      const change = applyEventToSnapshot(snapshot, event as never);
+      const change = applyEventToSnapshot(snapshot, event);
       const out = evaluateEvent(
         rules,
         loadStates(),
@@ -319,7 +319,7 @@ export const runFixture = (ruleSet: RuleSet, loaded: LoadedFixture): FixtureResu
 type Expected = z.infer<typeof ExpectedFiring>;
 
 /** The actual firing in the expected firing's terms: only the fields the fixture gives. */
-const project = (actual: Firing, actions: readonly Action[], expected: Expected | undefined, start: number) => {
+const project = (actual: Firing, actions: readonly Action[], expected: Expected | undefined) => {
   const out: Record<string, unknown> = { [actual.kind === "fired" ? "fired" : "resolved"]: actual.ruleId };
   const wants = (k: keyof Expected) => expected === undefined || k in expected;
   if (wants("episode")) out.episode = actual.episode;
@@ -335,7 +335,6 @@ const project = (actual: Firing, actions: readonly Action[], expected: Expected 
     const mine = actions.filter((a) => a.firingId === actual.id);
     out.actions = mine.map((a, i) => projectAction(a, expected?.actions?.[i]));
   }
-  void start;
   return out;
 };
 
@@ -374,7 +373,7 @@ const compareFirings = (
   start: number,
 ): string | undefined => {
   const want = expected.map((e) => normalizeExpected(e, start));
-  const got = actual.map((f, i) => project(f, actions, expected[i], start));
+  const got = actual.map((f, i) => project(f, actions, expected[i]));
   const a = stableJson(want);
   const b = stableJson(got);
   return a === b ? undefined : lineDiff(a, b);

@@ -478,5 +478,7 @@ export type RuleFileSpec = z.output<ReturnType<typeof ruleFileSchema>>;
 /** The JSON Schema of rule files, generated from the zod schema (no hand-written copy). */
 export const ruleFileJsonSchema = (): Record<string, unknown> => {
   const schema = z.toJSONSchema(ruleFileSchema(), { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
-  return { ...schema, title: "Dashlight rule file", $id: "https://dashlight.example.com/schemas/rules.json" };
+  // The only recursive schema (conditions) gets a generated $defs name; give it a readable one.
+  const named = JSON.parse(JSON.stringify(schema).replaceAll("__schema0", "Condition")) as Record<string, unknown>;
+  return { ...named, title: "Dashlight rule file", $id: "https://dashlight.example.com/schemas/rules.json" };
 };

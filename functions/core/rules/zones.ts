@@ -12,6 +12,8 @@ export type CompiledZone = {
   readonly contains: (lat: number, lon: number) => boolean;
   /** For explanations: centre and radius, vertex count or cell count. */
   readonly summary: string;
+  /** Circles only: lets hot paths inline the distance test. */
+  readonly circle?: { readonly lat: number; readonly lon: number; readonly radius_m: number };
 };
 
 export const compileZone = (name: string, spec: ZoneSpec): CompiledZone => {
@@ -22,6 +24,7 @@ export const compileZone = (name: string, spec: ZoneSpec): CompiledZone => {
       kind: "circle",
       contains: (la: number, lo: number) => haversineM(lat, lon, la, lo) <= radius_m,
       summary: `circle ${radius_m} m around ${lat},${lon}`,
+      circle: Object.freeze({ lat, lon, radius_m }),
     });
   }
   if ("polygon" in spec) {
