@@ -8,12 +8,15 @@
 // DASHLIGHT_BENCH_MODE=stateful: the full path per event: applyEventToSnapshot, then
 //   evaluate() per rule (edge, hysteresis, cooldown, timers, state versions, in memory),
 //   then holdsNow() for the reported bitmask.
+// DASHLIGHT_BENCH_MODE=snapshot: stateful without evaluate(), to show what the snapshot
+//   update (canonical event + applyEventToSnapshot) costs on its own.
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 import { emptySnapshot } from "../functions/core/model/snapshot.ts";
 import { compileRuleSources, evaluate, formatProblem, holdsNow } from "../functions/core/rules/index.ts";
 import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
 
-const MODE = process.env.DASHLIGHT_BENCH_MODE === "stateful" ? "stateful" : "conditions";
+const MODES = ["conditions", "stateful", "snapshot"];
+const MODE = MODES.includes(process.env.DASHLIGHT_BENCH_MODE) ? process.env.DASHLIGHT_BENCH_MODE : "conditions";
 const num = (x) => String(x);
 
 /** The YAML of one vehicle's four rules (and its fence), in the benchmark's rule order. */
@@ -148,8 +151,10 @@ export function buildEvaluator(vehicles, mode = MODE) {
       const vehicleStates = states[e.vehicleId];
       let m = 0;
       for (let k = 0; k < rules.length; k++) {
-        const out = evaluate(rules[k], vehicleStates[k], input, e.ts);
-        if (out.changed) vehicleStates[k] = out.state;
+        if (mode === "stateful") {
+          const out = evaluate(rules[k], vehicleStates[k], input, e.ts);
+          if (out.changed) vehicleStates[k] = out.state;
+        }
         if (holdsNow(rules[k], ctx)) m |= 1 << k;
       }
       return m;
@@ -158,13 +163,14 @@ export function buildEvaluator(vehicles, mode = MODE) {
 }
 
 export default {
-  name: MODE === "stateful" ? "dashlight-stateful" : "dashlight",
+  name: MODE === "conditions" ? "dashlight" : `dashlight-${MODE}`,
   version: "dashlight 0.1.0",
   async: false,
-  notes:
-    MODE === "stateful"
-      ? "YAML rules, real compiler; applyEventToSnapshot + evaluate() per rule (state in memory) + holdsNow()"
-      : "YAML rules, real compiler; holdsNow() per rule on a snapshot view of the event",
+  notes: {
+    conditions: "YAML rules, real compiler; holdsNow() per rule on a snapshot view of the event",
+    stateful: "YAML rules, real compiler; applyEventToSnapshot + evaluate() per rule (state in memory) + holdsNow()",
+    snapshot: "canonical event + applyEventToSnapshot + holdsNow(), no evaluate(): the snapshot's share of stateful",
+  }[MODE],
   build(vehicles) {
     return buildEvaluator(vehicles, MODE);
   },

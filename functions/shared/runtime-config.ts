@@ -34,3 +34,12 @@ export const evaluationConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): E
   actionsQueueUrl: requiredEnv("DASHLIGHT_ACTIONS_QUEUE_URL", env),
   rulesDir: requiredEnv("DASHLIGHT_RULES_DIR", env),
 });
+
+/** For the poll scheduler and the poll workers. */
+export type PollingConfig = TableConfig & { pollJobsQueueUrl: string; eventsQueueUrl: string };
+
+export const pollingConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): PollingConfig => ({
+  ...tableConfigFromEnv(env),
+  pollJobsQueueUrl: requiredEnv("DASHLIGHT_POLL_JOBS_QUEUE_URL", env),
+  eventsQueueUrl: requiredEnv("DASHLIGHT_EVENTS_QUEUE_URL", env),
+});

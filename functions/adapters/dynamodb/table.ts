@@ -12,6 +12,7 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | raw delivery    | DELIVERY#<deliveryId> | DELIVERY                         | ARCHIVE#<provider>#<day>      | <receivedAt>#<deliveryId>|
  * | rule state      | VEHICLE#<vehicleId>   | RULE#<ruleId>                    | TIMERS#<shard> (when due)     | <dueAt>#<vehicleId>#<rule>|
  * | firing          | VEHICLE#<vehicleId>   | FIRING#<at>#<firingId>           | FIRING#<firingId>             | FIRING                   |
+ * | poll schedule   | VEHICLE#<vehicleId>   | POLL                             | POLLDUE#<shard> (unless reauth)| <nextPollAt>#<vehicleId> |
  *
  * Sort keys are chosen so one query (sk BETWEEN "PROFILE" AND "SNAPSHOT") reads a vehicle's
  * registration, rule states and snapshot together: "EVENT#" and "FIRING#" sort before "PROFILE".
@@ -44,6 +45,8 @@ export const timerShardOf = (vehicleId: string): number => {
   for (const char of vehicleId) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
   return hash % TIMER_SHARDS;
 };
+export const POLL_SK = "POLL";
+export const pollDueGsi1pk = (shard: number) => `POLLDUE#${shard}`;
 export const deliveryPk = (deliveryId: string) => `DELIVERY#${deliveryId}`;
 export const DELIVERY_SK = "DELIVERY";
 export const archiveGsi1pk = (provider: string, receivedAt: string) => `ARCHIVE#${provider}#${receivedAt.slice(0, 10)}`;
