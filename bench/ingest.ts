@@ -59,7 +59,7 @@ const main = async () => {
     rawRetentionDays: 30,
     rulesDir: "rules",
     eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
-    actionsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
+    standardQueues: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
     tickIntervalMs: undefined,
   });
   const tableName = runtime.provisioned.tableName;

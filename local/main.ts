@@ -28,7 +28,7 @@ const main = async () => {
     rawRetentionDays: 30,
     rulesDir: optionalEnv("DASHLIGHT_RULES_DIR") ?? "rules",
     eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
-    actionsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
+    standardQueues: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
     tickIntervalMs: 60_000,
   });
   const lines = [

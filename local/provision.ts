@@ -10,13 +10,18 @@ export type QueueSettings = {
 };
 
 export type ProvisionedQueue = { url: string; arn: string; dlqUrl: string };
-export type Provisioned = { tableName: string; eventsQueue: ProvisionedQueue; actionsQueue: ProvisionedQueue };
+export type Provisioned = {
+  tableName: string;
+  eventsQueue: ProvisionedQueue;
+  actionsQueue: ProvisionedQueue;
+  pollJobsQueue: ProvisionedQueue;
+};
 
 /** Creates the table and queues if they are not there yet (a restart with kept data finds them). */
 export const provision = async (
   endpoints: { dynamodb: string; sqs: string },
-  names: { tableName: string; eventsQueueName: string; actionsQueueName: string },
-  queueSettings: { events: QueueSettings; actions: QueueSettings },
+  names: { tableName: string; eventsQueueName: string; actionsQueueName: string; pollJobsQueueName: string },
+  queueSettings: { events: QueueSettings; actions: QueueSettings; pollJobs: QueueSettings },
 ): Promise<Provisioned> => {
   const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb });
   const sqs = new SQSClient({ endpoint: endpoints.sqs });
@@ -27,9 +32,10 @@ export const provision = async (
   }
   const eventsQueue = await createQueueWithDlq(sqs, names.eventsQueueName, { fifo: true }, queueSettings.events);
   const actionsQueue = await createQueueWithDlq(sqs, names.actionsQueueName, { fifo: false }, queueSettings.actions);
+  const pollJobsQueue = await createQueueWithDlq(sqs, names.pollJobsQueueName, { fifo: false }, queueSettings.pollJobs);
   dynamodb.destroy();
   sqs.destroy();
-  return { tableName: names.tableName, eventsQueue, actionsQueue };
+  return { tableName: names.tableName, eventsQueue, actionsQueue, pollJobsQueue };
 };
 
 const createQueueWithDlq = async (

@@ -18,7 +18,8 @@ export type LocalRuntimeOptions = {
   /** The rules to load (rules/ in the repository). */
   rulesDir: string;
   eventsQueue: QueueSettings & { batchSize: number; concurrency: number };
-  actionsQueue: QueueSettings;
+  /** The standard queues: actions and poll jobs. */
+  standardQueues: QueueSettings;
   /** How often the tick runs (Lambda: every minute); undefined runs it only when `tick()` is called. */
   tickIntervalMs: number | undefined;
 };
@@ -31,6 +32,8 @@ export type LocalRuntime = {
   env: Record<string, string>;
   /** Runs the tick handler now, as the schedule would. */
   tick(): Promise<{ vehicles: number; firings: number }>;
+  /** Runs the poll scheduler now, as the schedule would. */
+  schedulePolls(): Promise<{ jobs: number }>;
   stop(): Promise<void>;
 };
 
@@ -51,13 +54,19 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
   const provisioned = await provision(
     endpoints,
-    { tableName: "dashlight", eventsQueueName: "dashlight-events", actionsQueueName: "dashlight-actions" },
-    { events: options.eventsQueue, actions: options.actionsQueue },
+    {
+      tableName: "dashlight",
+      eventsQueueName: "dashlight-events",
+      actionsQueueName: "dashlight-actions",
+      pollJobsQueueName: "dashlight-poll-jobs",
+    },
+    { events: options.eventsQueue, actions: options.standardQueues, pollJobs: options.standardQueues },
   );
   const env = {
     DASHLIGHT_TABLE_NAME: provisioned.tableName,
     DASHLIGHT_EVENTS_QUEUE_URL: provisioned.eventsQueue.url,
     DASHLIGHT_ACTIONS_QUEUE_URL: provisioned.actionsQueue.url,
+    DASHLIGHT_POLL_JOBS_QUEUE_URL: provisioned.pollJobsQueue.url,
     DASHLIGHT_RULES_DIR: options.rulesDir,
     DASHLIGHT_DYNAMODB_ENDPOINT: endpoints.dynamodb,
     DASHLIGHT_SQS_ENDPOINT: endpoints.sqs,
@@ -71,6 +80,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const managementApi = await importHandler<HttpHandler>("management-api", instance);
   const processEvents = await importHandler<SqsHandler>("process-events", instance);
   const tick = await importHandler<() => Promise<{ vehicles: number; firings: number }>>("tick", instance);
+  const schedulePolls = await importHandler<() => Promise<{ jobs: number }>>("poll-schedule", instance);
+  const pollWorker = await importHandler<SqsHandler>("poll-worker", instance);
 
   const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
   const pollers: QueuePoller[] = [
@@ -84,12 +95,24 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       concurrency: options.eventsQueue.concurrency,
       region: REGION,
     }),
+    startQueuePoller({
+      sqs,
+      queueUrl: provisioned.pollJobsQueue.url,
+      queueArn: provisioned.pollJobsQueue.arn,
+      functionName: "poll-worker",
+      handler: pollWorker,
+      batchSize: 10,
+      concurrency: 1,
+      region: REGION,
+    }),
   ];
+  // The two every-minute schedules of the AWS deployment: the tick and the poll scheduler.
   const tickTimer =
     options.tickIntervalMs === undefined
       ? undefined
       : setInterval(() => {
           tick().catch((error: unknown) => logger.error("tick failed", { error: error as Error }));
+          schedulePolls().catch((error: unknown) => logger.error("poll scheduling failed", { error: error as Error }));
         }, options.tickIntervalMs);
   let ready = false;
   const gateway = await startHttpGateway({
@@ -110,6 +133,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     provisioned,
     env,
     tick,
+    schedulePolls,
     async stop() {
       ready = false;
       clearInterval(tickTimer);

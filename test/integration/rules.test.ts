@@ -137,7 +137,7 @@ describe("durable timers", () => {
       rawRetentionDays: 30,
       rulesDir: RULES_DIR,
       eventsQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, batchSize: 10, concurrency: 1 },
-      actionsQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
+      standardQueues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
       tickIntervalMs: undefined,
     };
     try {

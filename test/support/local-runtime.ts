@@ -19,7 +19,7 @@ export const startTestRuntime = (rulesDir = RULES_DIR): Promise<LocalRuntime> =>
     rawRetentionDays: 30,
     rulesDir,
     eventsQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, batchSize: 10, concurrency: 2 },
-    actionsQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
+    standardQueues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
     tickIntervalMs: undefined,
   });
 
