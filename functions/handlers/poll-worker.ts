@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { createDocumentClient, createSqsClient } from "#adapters/aws-clients.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";

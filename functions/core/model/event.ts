@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Dtc, Location, SignalSamples } from "./signals.ts";
 import { Provider, VehicleId } from "./vehicle.ts";
 

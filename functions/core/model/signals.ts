@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** A geographic position. Personal data: never log it. */
 export const Location = z.object({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 export const PROVIDERS = ["automatic", "smartcar", "dimo", "ovms"] as const;
 export const Provider = z.enum(PROVIDERS);

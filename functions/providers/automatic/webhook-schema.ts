@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /*
  * Automatic real-time events, from ../shared/seeds/automatic-api.txt ("Receiving Webhooks",

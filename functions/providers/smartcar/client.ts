@@ -46,7 +46,7 @@ export interface TokenProvider {
 }
 
 export type SmartcarClientOptions = {
-  /** Vehicles API base, e.g. `https://api.smartcar.com/v2.0` (env SMARTCAR_API_BASE_URL); the simulator's URL in tests. */
+  /** Vehicles API base, e.g. `https://vehicle.api.smartcar.com/v2.0` per the seed (env SMARTCAR_API_BASE_URL); the simulator's URL in tests. */
   baseUrl: string;
   tokens: TokenProvider;
   /** Per-attempt timeout of data requests. Default 15 s. */
@@ -106,7 +106,7 @@ type CallResult = { status: number; json: unknown; headers: Headers; requestsUse
  * UnsupportedCommandError (the vehicle is not capable), anything else → ProviderError.
  *
  * @example
- * const client = new SmartcarClient({ baseUrl: "https://api.smartcar.com/v2.0", tokens });
+ * const client = new SmartcarClient({ baseUrl: "https://vehicle.api.smartcar.com/v2.0", tokens });
  * const sample = await client.poll(vehicleRef, new Date()); // { signals: { soc_pct: … }, dtcs: [], requestsUsed: 9 }
  */
 export class SmartcarClient implements VehicleDataClient, VehicleCommandClient {
@@ -178,7 +178,7 @@ export class SmartcarClient implements VehicleDataClient, VehicleCommandClient {
     const failures = items.filter((item) => item.code !== 200);
     const firstFailure = unauthorized ?? (failures.length === items.length ? failures[0] : undefined);
     if (firstFailure !== undefined) {
-      const cause = httpError(firstFailure.code, "POST", `${vehiclePath(vehicle)}${firstFailure.path}`, firstFailure);
+      const cause = httpError(firstFailure.code, "GET", `${vehiclePath(vehicle)}${firstFailure.path}`, firstFailure);
       throw await this.typedError(vehicle, cause, undefined);
     }
     const normalized = normalizeSmartcarResponses(items, now.toISOString());
@@ -274,11 +274,7 @@ export class SmartcarClient implements VehicleDataClient, VehicleCommandClient {
     return this.callWithToken(token, vehicle, call);
   }
 
-  private async callWithToken(
-    token: string,
-    vehicle: ProviderVehicleRef | undefined,
-    call: Call,
-  ): Promise<CallResult> {
+  private async callWithToken(token: string, vehicle: ProviderVehicleRef | undefined, call: Call): Promise<CallResult> {
     const url = `${this.baseUrl}${call.path}`;
     const init = {
       method: call.method,
@@ -436,7 +432,9 @@ const lowerCaseKeys = (headers: Record<string, string> | undefined): Record<stri
     : Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 
 const isTimeout = (error: unknown): boolean =>
-  error instanceof DOMException ? error.name === "TimeoutError" : error instanceof Error && error.name === "TimeoutError";
+  error instanceof DOMException
+    ? error.name === "TimeoutError"
+    : error instanceof Error && error.name === "TimeoutError";
 
 /** Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now; undefined when absent or bad. */
 export const parseRetryAfter = (value: string | null, now: number): number | undefined => {

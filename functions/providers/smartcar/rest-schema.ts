@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Smartcar Vehicles API v2.0 REST responses, as the seed (../shared/seeds/smartcar-vehicles-openapi.txt) documents

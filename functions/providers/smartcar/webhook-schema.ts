@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /*
  * Smartcar webhook payloads (payload version 4.0), as published in:

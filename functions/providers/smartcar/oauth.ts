@@ -1,0 +1,346 @@
+import * as oauth from "oauth4webapi";
+import {
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitError,
+  ProviderUnavailableError,
+} from "#core/providers/errors.ts";
+import type { ProviderVehicleRef } from "#core/providers/ports.ts";
+import type { SmartcarClient, TokenProvider } from "./client.ts";
+import { parseRetryAfter } from "./client.ts";
+import { SmartcarConnectError } from "./errors.ts";
+import type { VehicleAttributes } from "./rest-schema.ts";
+
+/**
+ * Smartcar Connect (OAuth 2.0 authorization code grant) and token refresh, on oauth4webapi. Smartcar is a plain
+ * OAuth 2 server (no discovery document, no ID token), so its endpoints are configured, not discovered.
+ *
+ * The flow: `startConnect()` gives the URL to redirect the owner to and a `ConnectSession` (random `state` against
+ * CSRF, and a PKCE verifier) that the caller keeps (e.g. in a signed, HttpOnly, short-lived cookie); the callback
+ * hands the redirect URL and that session to `completeConnect()`, which checks `state` and exchanges the code.
+ * `createSmartcarTokenProvider` then serves access tokens to the client, refreshing them before they expire.
+ */
+
+const PROVIDER = "smartcar";
+
+export const SMARTCAR_AUTHORIZE_URL = "https://connect.smartcar.com/oauth/authorize";
+export const SMARTCAR_TOKEN_URL = "https://auth.smartcar.com/oauth/token";
+/** Smartcar refresh tokens last 60 days (Smartcar SDK docs) when the token response does not say otherwise. */
+const REFRESH_TOKEN_LIFETIME_MS = 60 * 24 * 3_600_000;
+
+/** The permissions Dashlight asks for: every signal it polls and every command it sends. */
+export const SMARTCAR_DEFAULT_SCOPE = [
+  "read_vehicle_info",
+  "read_battery",
+  "read_charge",
+  "read_location",
+  "read_odometer",
+  "read_fuel",
+  "read_engine_oil",
+  "read_diagnostics",
+  "read_security",
+  "control_security",
+  "control_charge",
+  "control_navigation",
+] as const;
+
+export type SmartcarOAuthConfig = {
+  clientId: string;
+  clientSecret: string;
+  /** Must equal a redirect URI registered with the Smartcar application. */
+  redirectUri: string;
+  scope?: readonly string[];
+  /** Default https://connect.smartcar.com/oauth/authorize; the simulator's `${url}/oauth/authorize` in tests. */
+  authorizeUrl?: string;
+  /** Default https://auth.smartcar.com/oauth/token; the simulator's `${url}/oauth/token` in tests. */
+  tokenUrl?: string;
+  /** Smartcar Connect mode: real cars, test accounts or simulated vehicles. Default "live". */
+  mode?: "live" | "test" | "simulated";
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+};
+
+/** What the Connect callback must get back from the request that started the flow. Secret: never log it. */
+export type ConnectSession = { state: string; codeVerifier: string };
+
+/** Tokens of one Smartcar authorization (one user's grant, possibly for several vehicles). Secrets: never log. */
+export type SmartcarTokens = {
+  accessToken: string;
+  refreshToken: string;
+  /** ISO instant the access token expires. */
+  expiresAt: string;
+  /** ISO instant the refresh token expires. */
+  refreshExpiresAt: string;
+};
+
+export class SmartcarOAuth {
+  private readonly as: oauth.AuthorizationServer;
+  private readonly client: oauth.Client;
+  private readonly clientAuth: oauth.ClientAuth;
+  private readonly config: SmartcarOAuthConfig;
+  private readonly authorizeUrl: string;
+  private readonly tokenUrl: URL;
+
+  constructor(config: SmartcarOAuthConfig) {
+    this.config = config;
+    this.authorizeUrl = config.authorizeUrl ?? SMARTCAR_AUTHORIZE_URL;
+    this.tokenUrl = new URL(config.tokenUrl ?? SMARTCAR_TOKEN_URL);
+    this.as = {
+      issuer: this.tokenUrl.origin,
+      authorization_endpoint: this.authorizeUrl,
+      token_endpoint: this.tokenUrl.toString(),
+    };
+    this.client = { client_id: config.clientId };
+    this.clientAuth = oauth.ClientSecretBasic(config.clientSecret);
+  }
+
+  /**
+   * The Connect URL and the session to keep until the callback.
+   *
+   * @example const { url, session } = await smartcarOAuth.startConnect(); // 302 to url, keep session in a cookie
+   */
+  async startConnect(options: { forceApproval?: boolean } = {}): Promise<{ url: URL; session: ConnectSession }> {
+    const state = oauth.generateRandomState();
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    const url = new URL(this.authorizeUrl);
+    url.searchParams.set("response_type", "code");
+    url.searchParams.set("client_id", this.config.clientId);
+    url.searchParams.set("redirect_uri", this.config.redirectUri);
+    url.searchParams.set("scope", (this.config.scope ?? SMARTCAR_DEFAULT_SCOPE).join(" "));
+    url.searchParams.set("state", state);
+    url.searchParams.set("mode", this.config.mode ?? "live");
+    url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
+    url.searchParams.set("code_challenge_method", "S256");
+    if (options.forceApproval) url.searchParams.set("approval_prompt", "force");
+    return { url, session: { state, codeVerifier } };
+  }
+
+  /**
+   * Checks the callback's `state` against the session (SmartcarConnectError on mismatch, or when the owner denied
+   * access) and exchanges the code for tokens (ProviderAuthError when Smartcar rejects the code).
+   */
+  async completeConnect(callback: URL | URLSearchParams, session: ConnectSession, now: Date): Promise<SmartcarTokens> {
+    let parameters: URLSearchParams;
+    try {
+      parameters = oauth.validateAuthResponse(this.as, this.client, callback, session.state);
+    } catch (error) {
+      if (error instanceof oauth.AuthorizationResponseError) {
+        throw new SmartcarConnectError(`Connect returned ${error.error}`, { cause: error });
+      }
+      throw new SmartcarConnectError("Connect callback failed validation (state mismatch or missing code)", {
+        cause: error,
+      });
+    }
+    const response = await this.tokenRequest("code exchange", () =>
+      oauth.authorizationCodeGrantRequest(
+        this.as,
+        this.client,
+        this.clientAuth,
+        parameters,
+        this.config.redirectUri,
+        session.codeVerifier,
+        this.requestOptions(),
+      ),
+    );
+    return this.tokensOf(
+      "code exchange",
+      () => oauth.processAuthorizationCodeResponse(this.as, this.client, response),
+      now,
+    );
+  }
+
+  /**
+   * New tokens from a refresh token. Smartcar rotates refresh tokens: store the returned one, the old one is spent.
+   * 400/401 from the token endpoint (invalid_grant, invalid_client) → ProviderAuthError; 5xx or timeout →
+   * ProviderUnavailableError; 429 → ProviderRateLimitError. Never retried here.
+   */
+  async refresh(refreshToken: string, now: Date): Promise<SmartcarTokens> {
+    const response = await this.tokenRequest("refresh", () =>
+      oauth.refreshTokenGrantRequest(this.as, this.client, this.clientAuth, refreshToken, this.requestOptions()),
+    );
+    return this.tokensOf("refresh", () => oauth.processRefreshTokenResponse(this.as, this.client, response), now);
+  }
+
+  private requestOptions(): oauth.TokenEndpointRequestOptions {
+    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(this.tokenUrl.hostname);
+    return {
+      signal: AbortSignal.timeout(this.config.timeoutMs ?? 15_000),
+      ...(this.config.fetch === undefined ? {} : { [oauth.customFetch]: this.config.fetch }),
+      // Plain HTTP only for a token endpoint on this machine (the simulator).
+      ...(this.tokenUrl.protocol === "http:" && loopback ? { [oauth.allowInsecureRequests]: true } : {}),
+    };
+  }
+
+  private async tokenRequest(step: string, send: () => Promise<Response>): Promise<Response> {
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      throw new ProviderUnavailableError(PROVIDER, `token ${step} failed: ${(error as Error).name}`, { cause: error });
+    }
+    if (response.status === 429) {
+      await response.body?.cancel();
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+      throw new ProviderRateLimitError(PROVIDER, `token ${step} rate limited`, retryAfterMs);
+    }
+    if (response.status >= 500) {
+      await response.body?.cancel();
+      throw new ProviderUnavailableError(PROVIDER, `token ${step} answered ${response.status}`);
+    }
+    return response;
+  }
+
+  private async tokensOf(
+    step: string,
+    process: () => Promise<oauth.TokenEndpointResponse>,
+    now: Date,
+  ): Promise<SmartcarTokens> {
+    let body: oauth.TokenEndpointResponse;
+    try {
+      body = await process();
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError && (error.status === 400 || error.status === 401)) {
+        throw new ProviderAuthError(PROVIDER, `token ${step} rejected: ${error.error}`, { cause: error });
+      }
+      throw new ProviderError(PROVIDER, `token ${step} response not understood`, { cause: error });
+    }
+    if (body.refresh_token === undefined || body.expires_in === undefined) {
+      throw new ProviderError(PROVIDER, `token ${step} response lacks refresh_token or expires_in`);
+    }
+    const refreshExpiresIn = body.refresh_expires_in;
+    return {
+      accessToken: body.access_token,
+      refreshToken: body.refresh_token,
+      expiresAt: new Date(now.getTime() + body.expires_in * 1000).toISOString(),
+      refreshExpiresAt: new Date(
+        now.getTime() + (typeof refreshExpiresIn === "number" ? refreshExpiresIn * 1000 : REFRESH_TOKEN_LIFETIME_MS),
+      ).toISOString(),
+    };
+  }
+}
+
+/** Stored credentials of one Smartcar authorization, keyed by the vehicles' `credentialsRef`. */
+export type StoredSmartcarCredentials = SmartcarTokens & {
+  /** Set when Smartcar rejected these credentials; the owner must reconnect. */
+  needsReauth?: { reason: string; at: string };
+};
+
+/** Where tokens live (Secrets Manager in AWS, a 0600 file locally, memory in tests). */
+export interface SmartcarTokenStore {
+  get(credentialsRef: string): Promise<StoredSmartcarCredentials | undefined>;
+  /** Saves fresh tokens and clears any needs-reauth mark. */
+  put(credentialsRef: string, tokens: SmartcarTokens): Promise<void>;
+  markNeedsReauth(credentialsRef: string, reason: string, at: Date): Promise<void>;
+}
+
+export class InMemorySmartcarTokenStore implements SmartcarTokenStore {
+  private readonly entries = new Map<string, StoredSmartcarCredentials>();
+  async get(credentialsRef: string) {
+    const entry = this.entries.get(credentialsRef);
+    return entry === undefined ? undefined : structuredClone(entry);
+  }
+  async put(credentialsRef: string, tokens: SmartcarTokens) {
+    this.entries.set(credentialsRef, { ...tokens });
+  }
+  async markNeedsReauth(credentialsRef: string, reason: string, at: Date) {
+    const entry = this.entries.get(credentialsRef);
+    if (entry !== undefined) entry.needsReauth = { reason, at: at.toISOString() };
+  }
+}
+
+export type SmartcarTokenProviderOptions = {
+  oauth: Pick<SmartcarOAuth, "refresh">;
+  store: SmartcarTokenStore;
+  /** Refresh when the access token expires within this margin. Default 10 min (two active poll intervals). */
+  refreshMarginMs?: number;
+  now?: () => Date;
+};
+
+/**
+ * Serves access tokens for the client from the store, refreshing them before expiry. A refresh that Smartcar
+ * rejects marks the credentials as needing re-auth and throws ProviderAuthError; later calls fail at once without
+ * calling Smartcar until the owner reconnects (which `put`s new tokens). A transient refresh failure returns the
+ * still-valid access token if there is one, else throws ProviderUnavailableError for the poller to back off.
+ * Concurrent calls for one credentialsRef in this process share one refresh (refresh tokens rotate).
+ *
+ * @example const tokens = createSmartcarTokenProvider({ oauth: smartcarOAuth, store }); new SmartcarClient({ baseUrl, tokens })
+ */
+export const createSmartcarTokenProvider = (options: SmartcarTokenProviderOptions): TokenProvider => {
+  const margin = options.refreshMarginMs ?? 10 * 60_000;
+  const now = options.now ?? (() => new Date());
+  const refreshing = new Map<string, Promise<string>>();
+
+  const refresh = async (ref: string, stored: StoredSmartcarCredentials): Promise<string> => {
+    const at = now();
+    try {
+      const tokens = await options.oauth.refresh(stored.refreshToken, at);
+      await options.store.put(ref, tokens);
+      return tokens.accessToken;
+    } catch (error) {
+      if (error instanceof ProviderAuthError) {
+        await options.store.markNeedsReauth(ref, error.message, at);
+        throw error;
+      }
+      if (Date.parse(stored.expiresAt) > at.getTime()) return stored.accessToken;
+      throw error;
+    }
+  };
+
+  return {
+    async getAccessToken(vehicle: ProviderVehicleRef) {
+      const ref = vehicle.credentialsRef;
+      const stored = await options.store.get(ref);
+      if (stored === undefined) throw new ProviderAuthError(PROVIDER, "no Smartcar credentials for this vehicle");
+      if (stored.needsReauth !== undefined) {
+        throw new ProviderAuthError(PROVIDER, `credentials need re-authorization since ${stored.needsReauth.at}`);
+      }
+      if (Date.parse(stored.expiresAt) - margin > now().getTime()) return stored.accessToken;
+      if (Date.parse(stored.refreshExpiresAt) <= now().getTime()) {
+        await options.store.markNeedsReauth(ref, "refresh token expired", now());
+        throw new ProviderAuthError(PROVIDER, "refresh token expired");
+      }
+      const pending = refreshing.get(ref);
+      if (pending !== undefined) return pending;
+      const started = refresh(ref, stored).finally(() => refreshing.delete(ref));
+      refreshing.set(ref, started);
+      return started;
+    },
+    async markNeedsReauth(vehicle: ProviderVehicleRef, reason: string) {
+      await options.store.markNeedsReauth(vehicle.credentialsRef, reason, now());
+    },
+  };
+};
+
+/** One vehicle found by the Connect callback, ready to register. The VIN is left out: it stays out of logs. */
+export type ConnectedSmartcarVehicle = Pick<VehicleAttributes, "id" | "make" | "model" | "year">;
+
+/**
+ * The whole Connect callback: verify state, exchange the code, store the tokens under `credentialsRef`, and list
+ * the vehicles the owner granted (GET /vehicles, then GET /vehicles/{id} for a display name).
+ *
+ * @example const { vehicles } = await completeSmartcarConnect({ oauth, api, store, callback, session, credentialsRef, now })
+ */
+export const completeSmartcarConnect = async (input: {
+  oauth: SmartcarOAuth;
+  api: Pick<SmartcarClient, "listVehicleIds" | "getVehicleAttributes">;
+  store: SmartcarTokenStore;
+  callback: URL | URLSearchParams;
+  session: ConnectSession;
+  credentialsRef: string;
+  now: Date;
+}): Promise<{ tokens: SmartcarTokens; vehicles: ConnectedSmartcarVehicle[] }> => {
+  const tokens = await input.oauth.completeConnect(input.callback, input.session, input.now);
+  await input.store.put(input.credentialsRef, tokens);
+  const ids = await input.api.listVehicleIds(tokens.accessToken);
+  const vehicles: ConnectedSmartcarVehicle[] = [];
+  for (const id of ids) {
+    const { make, model, year } = await input.api.getVehicleAttributes(tokens.accessToken, id);
+    vehicles.push({
+      id,
+      ...(make === undefined ? {} : { make }),
+      ...(model === undefined ? {} : { model }),
+      ...(year === undefined ? {} : { year }),
+    });
+  }
+  return { tokens, vehicles };
+};
