@@ -1,18 +1,30 @@
+import { resolve } from "node:path";
 import { type App, type Environment, Tags, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { compileRuleSourcesOrThrow } from "#core/rules/compiler.ts";
+import { DEFAULT_RULES_DIR, REPO_ROOT } from "./bundling.ts";
+import { readRuleSources } from "./rules-bundle.ts";
 import { StatefulStack } from "./stateful-stack.ts";
 import { StatelessStack } from "./stateless-stack.ts";
 
 export const STACK_NAMES = { stateful: "DashlightStateful", stateless: "DashlightStateless" } as const;
 
 /**
- * Dashlight's two stacks, linked by props, with the cdk-nag AwsSolutions pack
- * run at synth: an unacknowledged finding fails the synth.
+ * Dashlight's two stacks, linked by props, with the rules validated and the
+ * cdk-nag AwsSolutions pack run at synth: a bad rule or an unacknowledged
+ * finding fails the synth.
  *
  * Context: `dashlight:alarmEmail` (where DLQ alarms are emailed),
  * `dashlight:rulesDir` (the rule files to ship, default rules/).
  */
 export const buildDashlightApp = (app: App) => {
+  // The rules that ship are compiled here first: a bad rule fails the synth with the same
+  // file:line:column lines as `dashlight rules validate`, before anything is deployed.
+  const rulesDir = resolve(
+    REPO_ROOT,
+    (app.node.tryGetContext("dashlight:rulesDir") as string | undefined) ?? DEFAULT_RULES_DIR,
+  );
+  compileRuleSourcesOrThrow(readRuleSources(rulesDir, REPO_ROOT));
   const env: Environment = {
     ...(process.env.CDK_DEFAULT_ACCOUNT === undefined ? {} : { account: process.env.CDK_DEFAULT_ACCOUNT }),
     ...(process.env.CDK_DEFAULT_REGION === undefined ? {} : { region: process.env.CDK_DEFAULT_REGION }),
