@@ -25,6 +25,8 @@ export const MAX_RECEIVE_COUNT = 5;
 export const CONSUMER_TIMEOUTS = {
   events: Duration.seconds(30),
   actions: Duration.seconds(30),
+  /** A poll of one vehicle: provider calls with their retries and backoff. */
+  pollJobs: Duration.seconds(60),
 } as const;
 
 export type StatefulStackProps = StackProps & {
@@ -41,6 +43,7 @@ export class StatefulStack extends Stack {
   readonly table: Table;
   readonly eventsQueue: DashlightQueue;
   readonly actionsQueue: DashlightQueue;
+  readonly pollJobsQueue: DashlightQueue;
   readonly alarmTopic: Topic;
   readonly automaticWebhookSecret: Secret;
   readonly smartcarManagementToken: Secret;
@@ -66,6 +69,10 @@ export class StatefulStack extends Stack {
     this.actionsQueue = this.queueWithDeadLetters("Actions", {
       fifo: false,
       consumerTimeout: CONSUMER_TIMEOUTS.actions,
+    });
+    this.pollJobsQueue = this.queueWithDeadLetters("PollJobs", {
+      fifo: false,
+      consumerTimeout: CONSUMER_TIMEOUTS.pollJobs,
     });
 
     this.automaticWebhookSecret = new Secret(this, "AutomaticWebhookSecret", {

@@ -19,7 +19,7 @@ export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 export type StatelessStackProps = StackProps & {
   stateful: Pick<
     StatefulStack,
-    "table" | "eventsQueue" | "actionsQueue" | "automaticWebhookSecret" | "smartcarManagementToken"
+    "table" | "eventsQueue" | "actionsQueue" | "pollJobsQueue" | "automaticWebhookSecret" | "smartcarManagementToken"
   >;
 };
 
@@ -34,7 +34,8 @@ export class StatelessStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { table, eventsQueue, actionsQueue, automaticWebhookSecret, smartcarManagementToken } = props.stateful;
+    const { table, eventsQueue, actionsQueue, pollJobsQueue, automaticWebhookSecret, smartcarManagementToken } =
+      props.stateful;
 
     const ingest = new DashlightFunction(this, "Ingest", {
       entry: "ingest",
@@ -74,7 +75,25 @@ export class StatelessStack extends Stack {
       description: "Read-only management API: vehicles, snapshots, events, firings (IAM-authorized)",
     }).bindTable(table, ["GetItem", "Query"], { queryIndexes: ["gsi1"] });
 
-    this.functions = { ingest, processEvents, tick, managementApi };
+    const pollSchedule = new DashlightFunction(this, "PollSchedule", {
+      entry: "poll-schedule",
+      description: "Every minute: hand the vehicles due for a poll to the poll workers",
+      timeout: Duration.seconds(50),
+    })
+      .bindTable(table, ["Query", "PutItem"], { queryIndexes: ["gsi1"] })
+      .bindQueue(pollJobsQueue.queue, "DASHLIGHT_POLL_JOBS_QUEUE_URL", { send: true })
+      .runOnSchedule(ScheduleExpression.rate(Duration.minutes(1)), "Dashlight poll scheduler");
+
+    const pollWorker = new DashlightFunction(this, "PollWorker", {
+      entry: "poll-worker",
+      description: "Poll jobs queue consumer: poll one vehicle, diff against its snapshot, enqueue the events",
+      timeout: pollJobsQueue.consumerTimeout,
+    })
+      .bindTable(table, ["GetItem", "Query", "PutItem"])
+      .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: true })
+      .consume(pollJobsQueue, { batchSize: 10 });
+
+    this.functions = { ingest, processEvents, tick, managementApi, pollSchedule, pollWorker };
 
     ({ api: this.api, stage: this.stage } = this.httpApi({ ingest, "management-api": managementApi }));
 

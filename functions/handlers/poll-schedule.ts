@@ -3,9 +3,9 @@ import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { SqsPollJobQueue } from "#adapters/sqs/poll-job-queue.ts";
 import { schedulePolls } from "#core/polling/schedule-polls.ts";
 import { logger } from "#shared/logger.ts";
-import { pollingConfigFromEnv } from "#shared/runtime-config.ts";
+import { pollScheduleConfigFromEnv } from "#shared/runtime-config.ts";
 
-const config = pollingConfigFromEnv();
+const config = pollScheduleConfigFromEnv();
 const ports = {
   registry: new DynamoDbPollRegistry(createDocumentClient(config.endpoints), config.tableName),
   jobs: new SqsPollJobQueue(createSqsClient(config.endpoints), config.pollJobsQueueUrl),

@@ -11,9 +11,9 @@ import { VehicleId } from "#core/model/vehicle.ts";
 import { DEFAULT_POLL_SETTINGS } from "#core/polling/poll-policy.ts";
 import { pollVehicle } from "#core/polling/poll-vehicle.ts";
 import { logger } from "#shared/logger.ts";
-import { pollingConfigFromEnv } from "#shared/runtime-config.ts";
+import { pollWorkerConfigFromEnv } from "#shared/runtime-config.ts";
 
-const config = pollingConfigFromEnv();
+const config = pollWorkerConfigFromEnv();
 const documentClient = createDocumentClient(config.endpoints);
 const ports = {
   registry: new DynamoDbPollRegistry(documentClient, config.tableName),

@@ -35,11 +35,18 @@ export const evaluationConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): E
   rulesDir: requiredEnv("DASHLIGHT_RULES_DIR", env),
 });
 
-/** For the poll scheduler and the poll workers. */
-export type PollingConfig = TableConfig & { pollJobsQueueUrl: string; eventsQueueUrl: string };
+/** For the poll scheduler: where due vehicles go as jobs. */
+export type PollScheduleConfig = TableConfig & { pollJobsQueueUrl: string };
 
-export const pollingConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): PollingConfig => ({
+export const pollScheduleConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): PollScheduleConfig => ({
   ...tableConfigFromEnv(env),
   pollJobsQueueUrl: requiredEnv("DASHLIGHT_POLL_JOBS_QUEUE_URL", env),
+});
+
+/** For the poll workers: where the events of a poll go. */
+export type PollWorkerConfig = TableConfig & { eventsQueueUrl: string };
+
+export const pollWorkerConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): PollWorkerConfig => ({
+  ...tableConfigFromEnv(env),
   eventsQueueUrl: requiredEnv("DASHLIGHT_EVENTS_QUEUE_URL", env),
 });

@@ -47,7 +47,8 @@ describe("cdk-nag AwsSolutions", () => {
         "DashlightStateless/HttpApi/POST--webhooks--automatic--{secret} AwsSolutions-APIG4",
         "DashlightStateless/HttpApi/POST--webhooks--{provider} AwsSolutions-APIG4",
         "DashlightStateless/Tick/ScheduleRole AwsSolutions-IAM5[Resource::<TickFunction412909D5.Arn>:*]",
-        ...["Ingest", "ProcessEvents", "Tick", "ManagementApi"].flatMap((fn) => [
+        "DashlightStateless/PollSchedule/ScheduleRole AwsSolutions-IAM5[Resource::<PollScheduleFunction56E57902.Arn>:*]",
+        ...["Ingest", "ProcessEvents", "Tick", "ManagementApi", "PollSchedule", "PollWorker"].flatMap((fn) => [
           `DashlightStateless/${fn}/Function AwsSolutions-L1`,
           `DashlightStateless/${fn}/Role AwsSolutions-IAM5[Resource::*]`,
         ]),

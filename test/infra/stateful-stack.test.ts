@@ -75,22 +75,24 @@ describe("the stateful stack", () => {
     });
   });
 
-  it("makes the actions queue a standard queue with its own dead-letter queue after 5 receives", () => {
+  it("makes the actions and poll-jobs queues standard queues, each with its own dead-letter queue after 5 receives", () => {
     const standard = template.findResources("AWS::SQS::Queue", { Properties: { FifoQueue: Match.absent() } });
-    expect(Object.keys(standard)).toHaveLength(2);
-    const dlqId = Object.entries(standard).find(([, queue]) => !("RedrivePolicy" in (queue.Properties ?? {})))?.[0];
-    template.hasResourceProperties("AWS::SQS::Queue", {
-      FifoQueue: Match.absent(),
-      VisibilityTimeout: 180,
-      SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 5 },
-    });
+    expect(Object.keys(standard)).toHaveLength(4);
+    const redriven = Object.values(standard).filter((queue) => "RedrivePolicy" in (queue.Properties ?? {}));
+    // Six times each consumer's timeout: actions 30 s, poll jobs 60 s.
+    expect(redriven.map((queue) => queue.Properties.VisibilityTimeout).sort()).toStrictEqual([180, 360]);
+    for (const queue of redriven) {
+      const dlqId = queue.Properties.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"][0];
+      expect(standard[dlqId]?.Properties.RedrivePolicy).toBeUndefined();
+      expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
   });
 
   it("allows only TLS on every queue", () => {
-    template.resourceCountIs("AWS::SQS::Queue", 4);
+    template.resourceCountIs("AWS::SQS::Queue", 6);
     const policies = Object.values(template.findResources("AWS::SQS::QueuePolicy"));
-    expect(policies).toHaveLength(4);
+    expect(policies).toHaveLength(6);
     for (const policy of policies) {
       expect(policy.Properties.PolicyDocument.Statement).toStrictEqual([
         expect.objectContaining({
@@ -103,7 +105,7 @@ describe("the stateful stack", () => {
   });
 
   it("alarms to the alarm topic as soon as one message sits in a dead-letter queue", () => {
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 2);
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 3);
     const dlqIds = Object.keys(
       template.findResources("AWS::SQS::Queue", { Properties: { RedrivePolicy: Match.absent() } }),
     );
@@ -138,6 +140,7 @@ describe("the stateful stack", () => {
       "AlarmTopicArn",
       "AutomaticWebhookSecretArn",
       "EventsDeadLetterQueueUrl",
+      "PollJobsDeadLetterQueueUrl",
       "SmartcarManagementTokenSecretArn",
       "TableName",
     ]);

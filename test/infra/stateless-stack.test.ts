@@ -25,7 +25,7 @@ const BASELINE_ACTIONS = [
 describe("the stateless stack's functions", () => {
   it("run every function on Node 22, arm64, with source maps, tracing and a one-month log group", () => {
     const stateless = synth.stateless;
-    stateless.resourceCountIs("AWS::Lambda::Function", 4);
+    stateless.resourceCountIs("AWS::Lambda::Function", 6);
     for (const fn of Object.values(synth.functions)) {
       expect(functionProperties(stateless, fn)).toMatchObject({
         Runtime: "nodejs22.x",
@@ -38,7 +38,7 @@ describe("the stateless stack's functions", () => {
     }
     const logGroups = Object.values(stateless.findResources("AWS::Logs::LogGroup"));
     // One per function, one for the API's access logs.
-    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual([30, 30, 30, 30, 30]);
+    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual([30, 30, 30, 30, 30, 30, 30]);
   });
 
   it("gives ingest the table name, events queue URL, secret ARNs and raw retention, and a 10 s timeout", () => {
@@ -107,6 +107,25 @@ describe("the stateless stack's functions", () => {
     );
   });
 
+  it("grants the poll scheduler Query (gsi1), PutItem and SendMessage to the poll jobs queue", () => {
+    expect(actionsOf(synth.stateless, synth.functionNamed("pollSchedule"))).toStrictEqual(
+      [...BASELINE_ACTIONS, "dynamodb:PutItem", "dynamodb:Query", "sqs:SendMessage"].sort(),
+    );
+  });
+
+  it("grants the poll worker GetItem, Query, PutItem, SendMessage to the events queue and consumption of poll jobs", () => {
+    expect(actionsOf(synth.stateless, synth.functionNamed("pollWorker"))).toStrictEqual(
+      [
+        ...BASELINE_ACTIONS,
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+        ...CONSUMER_ACTIONS,
+      ].sort(),
+    );
+  });
+
   it("grants the management API GetItem and Query on the table and Query on gsi1, nothing else", () => {
     expect(actionsOf(synth.stateless, synth.functionNamed("managementApi"))).toStrictEqual(
       [...BASELINE_ACTIONS, "dynamodb:GetItem", "dynamodb:Query"].sort(),
@@ -128,6 +147,8 @@ describe("the stateless stack's functions", () => {
     expect(sendTarget("ingest")).toMatch(/EventsQueue/);
     expect(sendTarget("processEvents")).toMatch(/ActionsQueue/);
     expect(sendTarget("tick")).toMatch(/ActionsQueue/);
+    expect(sendTarget("pollSchedule")).toMatch(/PollJobsQueue/);
+    expect(sendTarget("pollWorker")).toMatch(/EventsQueue/);
   });
 
   it("allows '*' only for X-Ray, which has no resource-level permissions", () => {
@@ -140,22 +161,26 @@ describe("the stateless stack's functions", () => {
     }
   });
 
-  it("runs tick every minute through EventBridge Scheduler", () => {
-    synth.stateless.resourceCountIs("AWS::Scheduler::Schedule", 1);
-    synth.stateless.hasResourceProperties("AWS::Scheduler::Schedule", {
-      ScheduleExpression: "rate(1 minute)",
-      FlexibleTimeWindow: { Mode: "OFF" },
-      Target: { Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^TickFunction"), "Arn"] } },
-    });
+  it("runs tick and the poll scheduler every minute through EventBridge Scheduler", () => {
+    synth.stateless.resourceCountIs("AWS::Scheduler::Schedule", 2);
+    for (const target of ["^TickFunction", "^PollScheduleFunction"]) {
+      synth.stateless.hasResourceProperties("AWS::Scheduler::Schedule", {
+        ScheduleExpression: "rate(1 minute)",
+        FlexibleTimeWindow: { Mode: "OFF" },
+        Target: { Arn: { "Fn::GetAtt": [Match.stringLikeRegexp(target), "Arn"] } },
+      });
+    }
   });
 
-  it("consumes the events FIFO queue in batches of 10 with partial batch responses", () => {
-    synth.stateless.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
-    synth.stateless.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
-      BatchSize: 10,
-      FunctionResponseTypes: ["ReportBatchItemFailures"],
-      EventSourceArn: { "Fn::ImportValue": Match.stringLikeRegexp("EventsQueue.*Arn") },
-    });
+  it("consumes the events FIFO queue and the poll jobs queue in batches of 10 with partial batch responses", () => {
+    synth.stateless.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
+    for (const queue of ["EventsQueue.*Arn", "PollJobsQueue.*Arn"]) {
+      synth.stateless.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        BatchSize: 10,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        EventSourceArn: { "Fn::ImportValue": Match.stringLikeRegexp(queue) },
+      });
+    }
   });
 });
 

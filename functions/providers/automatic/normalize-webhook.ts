@@ -201,7 +201,9 @@ const toCanonicalEvent = (facts: AutomaticFacts, receivedAt: string): VehicleEve
   const signals: SignalSamples = {};
   if (facts.position) signals.location = { value: facts.position.location, observedAt: facts.position.observedAt };
   const common = {
-    id: eventIdOf("automatic", [facts.providerVehicleId, facts.providerEventId, type]),
+    // A trip is identified by its trip id, the one id REST shares: a trip:finished webhook arriving after
+    // a REST backfill of the same trip (see backfill.ts) then gets the same event id and is dropped.
+    id: eventIdOf("automatic", [facts.providerVehicleId, facts.trip?.tripId ?? facts.providerEventId, type]),
     vehicleId: vehicleIdOf("automatic", facts.providerVehicleId),
     occurredAt: at,
     receivedAt,

@@ -27,8 +27,15 @@ const P0442 = { code: "P0442", description: "Small fuel vapor leak in EVAP syste
 
 type Shape = typeof WEBHOOK | typeof WEBSOCKET;
 
-const expectedEvent = (shape: Shape, type: string, data: object, signals: object, occurredAt = shape.at) => ({
-  id: eventIdOf("automatic", [shape.vehicle, PROVIDER_EVENT_ID, type]),
+const expectedEvent = (
+  shape: Shape,
+  type: string,
+  data: object,
+  signals: object,
+  occurredAt = shape.at,
+  idPart = PROVIDER_EVENT_ID,
+) => ({
+  id: eventIdOf("automatic", [shape.vehicle, idPart, type]),
   vehicleId: `automatic:${shape.vehicle}`,
   occurredAt,
   receivedAt: RECEIVED_AT,
@@ -132,6 +139,7 @@ describe("normalizeAutomaticEvent", () => {
         },
         { location: { value: end, observedAt: "2013-11-03T03:39:10.201Z" } },
         "2013-11-03T03:39:10.201Z",
+        "T_8e7b567626c26695", // trips are identified by trip id, as REST backfill identifies them
       ),
     ]);
   });
@@ -158,6 +166,7 @@ describe("normalizeAutomaticEvent", () => {
         },
         { location: { value: end, observedAt: "2015-03-20T01:43:36.738Z" } },
         "2015-03-20T01:43:36.738Z",
+        "T_5ecb5afa2422d3d8",
       ),
     ]);
   });
