@@ -13,5 +13,9 @@ export const createDocumentClient = (endpoints: AwsEndpoints): DynamoDBDocumentC
     { marshallOptions: { removeUndefinedValues: true } },
   );
 
+/** The plain client, for libraries that marshal themselves (Powertools idempotency). */
+export const createDynamoDbClient = (endpoints: AwsEndpoints): DynamoDBClient =>
+  new DynamoDBClient(endpoints.dynamodb === undefined ? {} : { endpoint: endpoints.dynamodb });
+
 export const createSqsClient = (endpoints: AwsEndpoints): SQSClient =>
   new SQSClient(endpoints.sqs === undefined ? {} : { endpoint: endpoints.sqs });

@@ -12,10 +12,17 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | raw delivery    | DELIVERY#<deliveryId> | DELIVERY                         | ARCHIVE#<provider>#<day>      | <receivedAt>#<deliveryId>|
  * | rule state      | VEHICLE#<vehicleId>   | RULE#<ruleId>                    | TIMERS#<shard> (when due)     | <dueAt>#<vehicleId>#<rule>|
  * | firing          | VEHICLE#<vehicleId>   | FIRING#<at>#<firingId>           | FIRING#<firingId>             | FIRING                   |
+ * | action claim    | ACTION#<md5 b64>      | CLAIM                            |                               |                          |
+ * | command audit   | VEHICLE#<vehicleId>   | COMMAND#<action at>#<actionId>   |                               |                          |
+ * | command counter | VEHICLE#<vehicleId>   | CMDRATE#<window start>           |                               |                          |
+ * | outbox entry    | OUTBOX#<deliveryId>   | OUTBOX                           | OUTBOX                        | <createdAt>#<deliveryId> |
  * | poll schedule   | VEHICLE#<vehicleId>   | POLL                             | POLLDUE#<shard> (unless reauth)| <nextPollAt>#<vehicleId> |
  *
  * Sort keys are chosen so one query (sk BETWEEN "PROFILE" AND "SNAPSHOT") reads a vehicle's
  * registration, rule states and snapshot together: "EVENT#" and "FIRING#" sort before "PROFILE".
+ * So do "COMMAND#" and "CMDRATE#". Action claims are Powertools idempotency records (status,
+ * expiresAt, in_progress_expiration, data); their key is the base64 MD5 of the JSON delivery id, in pk so
+ * claims spread over partitions. Claims, counters and outbox entries carry `expiresAt`.
  */
 export const TABLE_KEYS = {
   partitionKey: "pk",
@@ -50,6 +57,15 @@ export const pollDueGsi1pk = (shard: number) => `POLLDUE#${shard}`;
 export const deliveryPk = (deliveryId: string) => `DELIVERY#${deliveryId}`;
 export const DELIVERY_SK = "DELIVERY";
 export const archiveGsi1pk = (provider: string, receivedAt: string) => `ARCHIVE#${provider}#${receivedAt.slice(0, 10)}`;
+
+export const ACTION_CLAIM_KEY_PREFIX = "ACTION";
+export const ACTION_CLAIM_SK = "CLAIM";
+export const COMMAND_SK_PREFIX = "COMMAND#";
+export const commandSk = (at: string, actionId: string) => `${COMMAND_SK_PREFIX}${at}#${actionId}`;
+export const commandRateSk = (windowStart: string) => `CMDRATE#${windowStart}`;
+export const outboxPk = (deliveryId: string) => `OUTBOX#${deliveryId}`;
+export const OUTBOX_SK = "OUTBOX";
+export const OUTBOX_GSI1PK = "OUTBOX";
 
 /** Attribute definitions and indexes for CreateTable (local runtime, tests) and the CDK table. */
 export const TABLE_DEFINITION: Omit<CreateTableCommandInput, "TableName"> = {

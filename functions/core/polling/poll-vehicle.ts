@@ -53,10 +53,10 @@ export const pollVehicle = async (
     const sample = await client.poll(ref, now);
     const events = diffPoll(snapshot, sample, registration.provider, now);
     await ports.events.enqueue(events);
-    const after = events.reduce(
-      (held, event) => ({ ...held, signals: { ...held.signals, ...event.signals } }),
-      snapshot,
-    );
+    const after = {
+      ...snapshot,
+      signals: Object.assign({}, snapshot.signals, ...events.map((event) => event.signals)),
+    };
     await ports.registry.save({
       ...registration,
       state: nextPollState(

@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { RuleContractError } from "./errors.ts";
 
 /**
  * Time-zone arithmetic for schedules and time-of-day windows. Pure: every function
@@ -9,13 +10,17 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 const formatter = (timeZone: string): Intl.DateTimeFormat => {
   let f = formatters.get(timeZone);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      weekday: "short",
-      hour: "2-digit",
-      minute: "2-digit",
-    });
+    try {
+      f = new Intl.DateTimeFormat("en-US", {
+        timeZone,
+        hourCycle: "h23",
+        weekday: "short",
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+    } catch (cause) {
+      throw new RuleContractError(`vehicle time zone ${JSON.stringify(timeZone)} is not an IANA time zone`, { cause });
+    }
     formatters.set(timeZone, f);
   }
   return f;
@@ -60,6 +65,7 @@ export const nextCronRun = (pattern: string, timeZone: string, afterMs: number):
   const key = `${timeZone} ${pattern}`;
   let cron = crons.get(key);
   if (cron === undefined) {
+    formatter(timeZone); // validates the time zone with a typed error
     cron = new Cron(pattern, { paused: true, timezone: timeZone });
     crons.set(key, cron);
   }

@@ -24,7 +24,7 @@ import {
   type VehicleCommand,
   type ZoneSpec,
 } from "./schema.ts";
-import type { RuleState } from "./state.ts";
+import { freshTriggerState, type TriggerState } from "./state.ts";
 import { type CompiledTemplate, compileTemplate } from "./templates.ts";
 import { issuesToProblems, type ParsedYaml, parseYamlSource, type SourceFile } from "./yaml-issues.ts";
 import { type CompiledZone, compileZone } from "./zones.ts";
@@ -103,8 +103,8 @@ export type CompiledRule = {
   readonly triggers: readonly CompiledTrigger[];
   /** All of the rule's conditions, as one group (true when there are none). */
   readonly conditions: CompiledCondition;
-  /** Memo of frozen initial states by vehicle id (an invisible cache, not part of the rule's meaning). */
-  readonly initialStates: Map<string, RuleState>;
+  /** Trigger states of a vehicle the rule has not seen yet (frozen). */
+  readonly initialTriggers: readonly TriggerState[];
   /** Has a cron trigger: its state is created before any event, to start the schedule. */
   readonly hasSchedule: boolean;
   /** A level trigger holds on the snapshot and so do the conditions (no state, no timers). */
@@ -197,8 +197,9 @@ export const compileRuleSources = (sources: readonly SourceFile[]): CompileResul
 
   const zones = new Map<string, CompiledZone>();
   for (const [name, spec] of zoneSpecs) zones.set(name, compileZone(name, spec));
+  const logicCache = new Map<string, RuleLogic>();
   const rules = ruleSpecs.map(({ value, file, offset, parsed }) =>
-    compileRule(value, { file, line: parsed.lineCounter.linePos(offset).line }, zones, zoneSpecs, contacts),
+    compileRule(value, { file, line: parsed.lineCounter.linePos(offset).line }, zones, zoneSpecs, contacts, logicCache),
   );
   return { ok: true, ruleSet: Object.freeze({ rules: Object.freeze(rules), zones, contacts }) };
 };
@@ -250,13 +251,12 @@ const ruleIdOffset = (parsed: ParsedYaml, index: number): number => {
 const durationMs = (text: string | undefined, fallback: number): number =>
   text === undefined ? fallback : (parseDuration(text) ?? fallback);
 
-const compileRule = (
-  spec: RuleSpec,
-  source: { file: string; line: number },
-  zones: ReadonlyMap<string, CompiledZone>,
-  zoneSpecs: ReadonlyMap<string, ZoneSpec>,
-  contacts: ReadonlyMap<string, ContactSpec>,
-): CompiledRule => {
+type RuleLogic = Pick<
+  CompiledRule,
+  "triggers" | "conditions" | "initialTriggers" | "hasSchedule" | "holdsNow" | "signals"
+>;
+
+const compileLogic = (spec: RuleSpec, zones: ReadonlyMap<string, CompiledZone>): RuleLogic => {
   const triggers = spec.triggers.map((t) => compileTrigger(t, zones));
   const conditions = compileGroup(
     "all",
@@ -270,6 +270,33 @@ const compileRule = (
     if (t.kind === "zone" || t.kind === "transition") signals.add("location");
     if (t.kind === "event" && t.where !== undefined) allSignals = true;
   }
+  return {
+    triggers: Object.freeze(triggers),
+    conditions,
+    initialTriggers: Object.freeze(triggers.map(freshTriggerState)),
+    hasSchedule: triggers.some((t) => t.kind === "schedule"),
+    holdsNow: compileHoldsNow(triggers, conditions, spec.conditions === undefined || spec.conditions.length === 0),
+    signals: allSignals ? "all" : signals,
+  };
+};
+
+const compileRule = (
+  spec: RuleSpec,
+  source: { file: string; line: number },
+  zones: ReadonlyMap<string, CompiledZone>,
+  zoneSpecs: ReadonlyMap<string, ZoneSpec>,
+  contacts: ReadonlyMap<string, ContactSpec>,
+  logicCache: Map<string, RuleLogic>,
+): CompiledRule => {
+  // Rules that watch the same thing share one compiled logic (triggers, conditions,
+  // closures): less memory, and hot call sites that stay monomorphic across a fleet.
+  const logicKey = JSON.stringify([spec.triggers, spec.conditions ?? []]);
+  let logic = logicCache.get(logicKey);
+  if (logic === undefined) {
+    logic = compileLogic(spec, zones);
+    logicCache.set(logicKey, logic);
+  }
+  const { triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals } = logic;
   const refs = referencedNames(spec);
   const usedZones = [...refs.zones].sort().map((name) => [name, zoneSpecs.get(name)]);
   const usedContacts = [...refs.contacts].sort().map((name) => [name, contacts.get(name)]);
@@ -280,18 +307,18 @@ const compileRule = (
     source,
     enabled: spec.enabled ?? true,
     scope: compileScope(spec),
-    triggers: Object.freeze(triggers),
+    triggers,
     conditions,
-    initialStates: new Map(),
-    hasSchedule: triggers.some((t) => t.kind === "schedule"),
-    holdsNow: compileHoldsNow(triggers, conditions, spec.conditions === undefined || spec.conditions.length === 0),
+    initialTriggers,
+    hasSchedule,
+    holdsNow,
     actions: Object.freeze(spec.actions.map((a) => compileAction(a, contacts))),
     onResolve: Object.freeze((spec.on_resolve ?? []).map((a) => compileAction(a, contacts))),
     cooldownMs: durationMs(spec.cooldown, 0),
     maxEventDelayMs: durationMs(spec.max_event_delay, DEFAULT_MAX_EVENT_DELAY_MS),
     dryRun: spec.dry_run ?? false,
     explainAll: spec.explain === "all",
-    signals: allSignals ? "all" : signals,
+    signals,
     spec: deepFreeze(spec),
   };
   return Object.freeze(rule);

@@ -37,10 +37,10 @@ export class RuleSourceError extends RuleError {
   }
 }
 
-/** The caller broke the evaluator's contract (e.g. a state of another rule or vehicle). */
+/** The caller broke the evaluator's contract (a state of another rule or vehicle, a vehicle with an unknown time zone). */
 export class RuleContractError extends RuleError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = "RuleContractError";
   }
 }

@@ -32,11 +32,18 @@ export type EvaluationInput = {
   readonly changed?: readonly SignalName[];
 };
 
-export type Evaluation = {
-  /** The new state (the same object as the input state when nothing changed). */
-  readonly state: RuleState;
-  /** Whether `state` must be written (conditionally on version − 1). */
-  readonly changed: boolean;
+export type Evaluation = (
+  | {
+      /** `state` must be written, conditionally on the stored version being `state.version − 1`. */
+      readonly changed: true;
+      readonly state: RuleState;
+    }
+  | {
+      readonly changed: false;
+      /** The state passed in, unchanged (undefined if none was passed: nothing to store yet). */
+      readonly state: RuleState | undefined;
+    }
+) & {
   readonly firings: readonly Firing[];
   readonly actions: readonly Action[];
   /** The evaluation's explanation when it fired, or when the rule asks to explain everything. */
@@ -62,21 +69,6 @@ export const ruleAppliesTo = (rule: CompiledRule, vehicle: Pick<Vehicle, "id" | 
   return vehicle.tags.some((t) => scope.tags.has(t));
 };
 
-const freshTriggerState = (trigger: CompiledTrigger): TriggerState => {
-  switch (trigger.kind) {
-    case "threshold":
-    case "zone":
-    case "stale":
-      return { kind: "level", phase: "idle", since: null, deadline: null };
-    case "transition":
-      return { kind: "transition", inside: null };
-    case "schedule":
-      return { kind: "schedule", nextAt: null };
-    case "event":
-      return { kind: "event" };
-  }
-};
-
 /**
  * The state of a rule for a vehicle it has never seen: armed (inactive), version 0.
  *
@@ -87,7 +79,7 @@ export const initialRuleState = (rule: CompiledRule, vehicleId: string): RuleSta
   vehicleId,
   fingerprint: rule.fingerprint,
   version: 0,
-  triggers: rule.triggers.map(freshTriggerState),
+  triggers: [...rule.initialTriggers],
   episode: 0,
   open: null,
   cooldownUntil: null,
@@ -96,34 +88,16 @@ export const initialRuleState = (rule: CompiledRule, vehicleId: string): RuleSta
   dueAt: null,
 });
 
-/** The initial state, shared and frozen: evaluations that change nothing allocate nothing. */
-const sharedInitialState = (rule: CompiledRule, vehicleId: string): RuleState => {
-  let state = rule.initialStates.get(vehicleId);
-  if (state === undefined) {
-    state = deepFreeze(initialRuleState(rule, vehicleId));
-    rule.initialStates.set(vehicleId, state);
-  }
-  return state;
-};
-
-const deepFreeze = <T>(value: T): T => {
-  if (typeof value === "object" && value !== null) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-};
-
 /** A state written for an older version of the rule keeps its episode count (ids stay unique) and open episode. */
 const adopt = (rule: CompiledRule, state: RuleState | undefined, vehicleId: string): [RuleState, boolean] => {
-  if (state === undefined) return [sharedInitialState(rule, vehicleId), true];
+  if (state === undefined) return [initialRuleState(rule, vehicleId), true];
   if (state.ruleId !== rule.id || state.vehicleId !== vehicleId) {
     throw new RuleContractError(
       `state of ${state.ruleId}/${state.vehicleId} passed to rule ${rule.id} for vehicle ${vehicleId}`,
     );
   }
   if (state.fingerprint === rule.fingerprint) return [state, false];
-  return [{ ...state, fingerprint: rule.fingerprint, triggers: rule.triggers.map(freshTriggerState) }, true];
+  return [{ ...state, fingerprint: rule.fingerprint, triggers: [...rule.initialTriggers] }, true];
 };
 
 /** Mutable working copy of a state during one evaluation. */
@@ -157,14 +131,28 @@ export const evaluate = (
 ): Evaluation => {
   const { event, snapshotBefore, snapshotAfter, vehicle } = input;
   if (event.vehicleId !== vehicle.id) throw new RuleContractError(`event ${event.id} is not for vehicle ${vehicle.id}`);
+  const changed = input.changed ?? changedSignals(snapshotBefore, snapshotAfter);
+  const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
+  const wantExplanation = rule.explainAll || options?.explain === true;
+  // The hot path: most events change nothing for most rules, and allocate nothing here.
+  if (
+    !wantExplanation &&
+    (state === undefined
+      ? !rule.hasSchedule && isQuiet(rule, rule.initialTriggers, null, event, snapshotAfter, changed, dataArrived)
+      : state.fingerprint === rule.fingerprint &&
+        !state.recentEventIds.includes(event.id) &&
+        isQuiet(rule, state.triggers, state.open, event, snapshotAfter, changed, dataArrived))
+  ) {
+    return { state, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
+  }
+
   const nowMs = toMs(now);
   const [base, created] = adopt(rule, state, vehicle.id);
 
   if (base.recentEventIds.includes(event.id)) {
     const replay = base.recentFirings.filter((f) => f.firing.eventId === event.id);
     return {
-      state: base,
-      changed: created,
+      ...(created ? { state: base, changed: true as const } : { state, changed: false as const }),
       firings: replay.map((r) => r.firing),
       actions: replay.flatMap((r) => r.actions),
       explanation: null,
@@ -172,20 +160,14 @@ export const evaluate = (
     };
   }
 
-  const changed = input.changed ?? changedSignals(snapshotBefore, snapshotAfter);
-  const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
-  const wantExplanation = rule.explainAll || options?.explain === true;
   // A state is worth creating only once something happens to it (or to start a schedule).
   const mustStore = created && (state !== undefined || rule.hasSchedule);
-  if (!mustStore && !wantExplanation && isQuiet(rule, base, event, snapshotAfter, changed, dataArrived)) {
-    return { state: base, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
-  }
 
   const eventMs = Date.parse(event.occurredAt);
   const ctxAfter: EvalContext = { vehicle, snapshot: snapshotAfter, event, atMs: eventMs };
   if (!mustStore && !isRelevant(rule, base, event, changed, dataArrived, eventMs)) {
     return {
-      state: base,
+      state,
       changed: false,
       firings: [],
       actions: [],
@@ -293,7 +275,7 @@ export const evaluate = (
 
   if (!mustStore && draft.firings.length === 0 && !stateMoved(base, draft)) {
     return {
-      state: base,
+      state,
       changed: false,
       firings: [],
       actions: [],
@@ -333,7 +315,8 @@ const stateMoved = (base: RuleState, draft: Draft): boolean =>
  */
 const isQuiet = (
   rule: CompiledRule,
-  base: RuleState,
+  triggerStates: readonly TriggerState[],
+  open: OpenEpisode | null,
   event: VehicleEvent,
   after: VehicleSnapshot,
   changed: readonly SignalName[],
@@ -343,7 +326,7 @@ const isQuiet = (
   let active = false;
   for (let i = 0; i < triggers.length; i++) {
     const trigger = triggers[i] as CompiledTrigger;
-    const ts = base.triggers[i] as TriggerState;
+    const ts = triggerStates[i] as TriggerState;
     switch (trigger.kind) {
       case "threshold":
       case "zone": {
@@ -380,7 +363,7 @@ const isQuiet = (
     }
   }
   // An active trigger without an open episode fires as soon as its conditions hold.
-  if (active && base.open === null && changed.length > 0) return false;
+  if (active && open === null && changed.length > 0) return false;
   return true;
 };
 
@@ -424,6 +407,9 @@ export const tick = (
   snapshot: VehicleSnapshot,
   now: Instant,
 ): Evaluation => {
+  if (state === undefined && !rule.hasSchedule) {
+    return { state, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
+  }
   const nowMs = toMs(now);
   const [base, created] = adopt(rule, state, vehicle.id);
   const draft = blankDraft(base);
@@ -456,7 +442,7 @@ export const tick = (
       }
     }
   });
-  if (!touched) return { state: base, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
+  if (!touched) return { state, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
   occurrences.sort((a, b) => a.at - b.at);
   for (const o of occurrences) decide(rule, draft, o, nowMs, undefined);
   const next = finish(rule, base, draft, null);

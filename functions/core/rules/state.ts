@@ -1,4 +1,4 @@
-import type { Recipient } from "./compiler.ts";
+import type { CompiledTrigger, Recipient } from "./compiler.ts";
 import type { ConditionTrace } from "./conditions.ts";
 import type { VehicleCommand } from "./schema.ts";
 
@@ -152,4 +152,20 @@ export type TriggerTrace = {
   nextAt?: string;
   inside?: boolean | null;
   fired?: boolean;
+};
+
+/** The state of a trigger that has seen nothing yet. */
+export const freshTriggerState = (trigger: CompiledTrigger): TriggerState => {
+  switch (trigger.kind) {
+    case "threshold":
+    case "zone":
+    case "stale":
+      return { kind: "level", phase: "idle", since: null, deadline: null };
+    case "transition":
+      return { kind: "transition", inside: null };
+    case "schedule":
+      return { kind: "schedule", nextAt: null };
+    case "event":
+      return { kind: "event" };
+  }
 };

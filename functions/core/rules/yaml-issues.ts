@@ -8,6 +8,7 @@ import {
   type Node,
   parseDocument,
   type Scalar,
+  visit,
 } from "yaml";
 import type { z } from "zod";
 import type { Problem } from "./errors.ts";
@@ -34,14 +35,26 @@ export const parseYamlSource = (source: SourceFile): ParsedYaml => {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     return { file: source.file, line, column: col, message: firstLine(error.message) };
   });
-  return {
-    file: source.file,
-    source: source.text,
-    doc,
-    lineCounter,
-    value: problems.length > 0 ? undefined : doc.toJS(),
-    problems,
-  };
+  let value: unknown;
+  if (problems.length === 0) {
+    try {
+      value = doc.toJS();
+    } catch (error) {
+      // An alias to an anchor defined later (or never) only fails when resolved.
+      let offset = 0;
+      visit(doc, {
+        Alias(_key, node) {
+          if (node.resolve(doc) === undefined) {
+            offset = node.range?.[0] ?? 0;
+            return visit.BREAK;
+          }
+        },
+      });
+      const { line, col } = lineCounter.linePos(offset);
+      problems.push({ file: source.file, line, column: col, message: firstLine((error as Error).message) });
+    }
+  }
+  return { file: source.file, source: source.text, doc, lineCounter, value, problems };
 };
 
 const firstLine = (message: string) => (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");

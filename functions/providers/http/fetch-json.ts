@@ -56,6 +56,8 @@ export type JsonRequest = {
   idempotent?: boolean;
   /** Counts every attempt that reached the network, for per-provider request budgets. */
   meter?: RequestMeter;
+  /** "text" hands the raw body to the schema (OVMS answers some calls in plain text). Default "json". */
+  responseType?: "json" | "text";
 };
 
 /** Requests spent, counted across calls (one poll makes several). */
@@ -109,7 +111,12 @@ export const fetchJson = async <S extends z.ZodType>(
 
     const { status } = response;
     if (status >= 200 && status < 300) {
-      return { status, headers: response.headers, body: parseBody(provider, what, text, schema), attempts: attempt };
+      return {
+        status,
+        headers: response.headers,
+        body: parseBody(provider, what, text, schema, request.responseType),
+        attempts: attempt,
+      };
     }
     const detail = `${what} → ${status}${errorDetail(text)}`;
     if (status === 429) {
@@ -158,10 +165,16 @@ const bodyOf = (request: JsonRequest): { body?: string } => {
 const isTimeout = (error: unknown): boolean =>
   error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
 
-const parseBody = <S extends z.ZodType>(provider: Provider, what: string, text: string, schema: S): z.output<S> => {
+const parseBody = <S extends z.ZodType>(
+  provider: Provider,
+  what: string,
+  text: string,
+  schema: S,
+  responseType: JsonRequest["responseType"],
+): z.output<S> => {
   let json: unknown;
   try {
-    json = text === "" ? undefined : JSON.parse(text);
+    json = responseType === "text" ? text : text === "" ? undefined : JSON.parse(text);
   } catch (error) {
     throw new ProviderResponseInvalidError(provider, `${what}: response is not JSON`, { cause: error });
   }

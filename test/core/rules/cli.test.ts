@@ -33,9 +33,14 @@ describe("dashlight rules", () => {
 
   it("schema prints the JSON Schema generated from zod", async () => {
     const { code, out } = await run("schema");
-    const schema = JSON.parse(out) as { properties: Record<string, unknown>; additionalProperties: boolean };
+    const schema = JSON.parse(out) as {
+      properties: Record<string, unknown>;
+      additionalProperties: boolean;
+      $defs: Record<string, unknown>;
+    };
     expect(code).toBe(0);
     expect(Object.keys(schema.properties)).toStrictEqual(["zones", "contacts", "rules"]);
+    expect(Object.keys(schema.$defs)).toStrictEqual(["Condition"]);
     expect(schema.additionalProperties).toBe(false);
   });
 

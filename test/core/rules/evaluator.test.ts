@@ -1,6 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CompiledRule, evaluate, initialRuleState, type RuleState, tick } from "#core/rules/index.ts";
+import {
+  type CompiledRule,
+  evaluate,
+  evaluateEvent,
+  initialRuleState,
+  type RuleState,
+  rulesForVehicle,
+  tick,
+  tickVehicle,
+} from "#core/rules/index.ts";
 import { at, deepFreeze, empty, exampleRules, rulesFrom, signalsEvent, step, vehicle } from "./helpers.ts";
 
 const ruleOf = (id: string): CompiledRule => {
@@ -170,10 +179,10 @@ describe("evaluate and tick", () => {
     const s1 = evaluate(v1, undefined, first.input, at(0)).state;
     const next = step(first.snapshot, signalsEvent(60, { soc_pct: 25 }));
     const after = evaluate(v2, s1, next.input, at(60));
-    expect(after.state.fingerprint).toBe(v2.fingerprint);
-    expect(after.state.episode).toBe(1);
+    expect(after.state?.fingerprint).toBe(v2.fingerprint);
+    expect(after.state?.episode).toBe(1);
     expect(after.firings.map((f) => `${f.kind} ${f.episode}`)).toStrictEqual([]);
-    expect(after.state.open?.episode).toBe(1);
+    expect(after.state?.open?.episode).toBe(1);
   });
 
   it("explains an evaluation that did not fire when asked", () => {
@@ -205,6 +214,26 @@ describe("evaluate and tick", () => {
       recentFirings: [],
       dueAt: null,
     });
+  });
+});
+
+describe("evaluateEvent and tickVehicle", () => {
+  it("return only the states to write, and the firings of every rule of the vehicle", () => {
+    const rules = rulesForVehicle(exampleRules(), vehicle);
+    expect(rules.map((r) => r.id)).toStrictEqual(["speeding", "low-charge", "check-engine", "geofence-exit"]);
+    const first = step(empty(), signalsEvent(0, { speed_kph: 130, soc_pct: 80 }, "x1"));
+    const out = evaluateEvent(rules, new Map(), first.input, at(0));
+    expect(out.states.map((s) => `${s.ruleId} v${s.version} due ${s.dueAt}`)).toStrictEqual([
+      `speeding v1 due ${at(10)}`,
+    ]);
+    expect(out.firings).toStrictEqual([]);
+    const states = new Map(out.states.map((s) => [s.ruleId, s]));
+    const ticked = tickVehicle(rules, states, vehicle, first.snapshot, at(60));
+    expect(ticked.firings.map((f) => f.id)).toStrictEqual(["speeding/automatic:C_test/1/fire"]);
+    expect(ticked.actions.map((a) => a.id)).toStrictEqual(["speeding/automatic:C_test/1/fire/0"]);
+    expect(ticked.states.map((s) => `${s.ruleId} v${s.version} due ${s.dueAt}`)).toStrictEqual([
+      "speeding v2 due null",
+    ]);
   });
 });
 

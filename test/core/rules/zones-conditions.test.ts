@@ -1,18 +1,18 @@
 import { cellToLatLng } from "h3-js";
 import { describe, expect, it } from "vitest";
 import { compileCondition, type EvalContext } from "#core/rules/conditions.ts";
-import { rulesForVehicle } from "#core/rules/index.ts";
+import { RuleContractError, rulesForVehicle } from "#core/rules/index.ts";
 import { compileZone } from "#core/rules/zones.ts";
 import { empty, rulesFrom, vehicle } from "./helpers.ts";
 
 describe("zones", () => {
   it("tests a circle by great-circle distance", () => {
     const zone = compileZone("home", { circle: { lat: 48.8566, lon: 2.3522, radius_m: 500 } });
-    expect([zone.contains(48.8566, 2.3522), zone.contains(48.861, 2.3522), zone.contains(48.8612, 2.3522)]).toStrictEqual([
-      true,
-      true,
-      false,
-    ]);
+    expect([
+      zone.contains(48.8566, 2.3522),
+      zone.contains(48.861, 2.3522),
+      zone.contains(48.8612, 2.3522),
+    ]).toStrictEqual([true, true, false]);
   });
 
   it("tests a GeoJSON polygon, holes excluded", () => {
@@ -48,7 +48,11 @@ describe("zones", () => {
     const cell = "89283082803ffff";
     const [lat, lon] = cellToLatLng(cell);
     const zone = compileZone("school", { h3: [cell, "85283473fffffff"] });
-    expect([zone.contains(lat, lon), zone.contains(37.3, -121.9), zone.contains(0, 0)]).toStrictEqual([true, true, false]);
+    expect([zone.contains(lat, lon), zone.contains(37.3, -121.9), zone.contains(0, 0)]).toStrictEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 });
 
@@ -107,5 +111,18 @@ describe("rulesForVehicle", () => {
       ["everyone", "one-car"],
       ["everyone", "fleet-only"],
     ]);
+  });
+});
+
+describe("time zones", () => {
+  it("rejects a vehicle time zone that is not IANA with a typed error", () => {
+    const window = compileCondition({ time: { after: "22:00" } }, new Map());
+    const ctx: EvalContext = {
+      vehicle: { ...vehicle, timeZone: "Mars/Olympus" },
+      snapshot: empty(),
+      event: undefined,
+      atMs: 0,
+    };
+    expect(() => window.test(ctx)).toThrow(RuleContractError);
   });
 });
