@@ -1,12 +1,14 @@
 import { parseArgs } from "node:util";
 import { ConfigError, optionalEnv } from "#shared/config.ts";
+import { DEMO_VEHICLE, startDemo } from "./demo.ts";
 import { startLocalRuntime } from "./runtime.ts";
 
 /**
  * `npm start`: Dashlight on this machine. Configuration by environment:
  * PORT (3000), DASHLIGHT_DATA_DIR (.dashlight), DASHLIGHT_MEMORY=1 or --memory
  * for throwaway data, DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET and SMARTCAR_MANAGEMENT_TOKEN
- * (local development values are used, and printed, when unset).
+ * (local development values are used, and printed, when unset), DASHLIGHT_DEMO
+ * (1: a demo car drives through the example rules; on by default when nothing is configured).
  */
 const LOCAL_AUTOMATIC_SECRET = "local-dev-secret";
 const LOCAL_SMARTCAR_TOKEN = "local-dev-smartcar-token";
@@ -48,7 +50,16 @@ const main = async () => {
     "Press Ctrl+C to stop.",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+  // With nothing configured, a demo car drives through the example rules; DASHLIGHT_DEMO=0 turns it off.
+  const demoWanted =
+    (optionalEnv("DASHLIGHT_DEMO") ?? (automaticSecret === LOCAL_AUTOMATIC_SECRET ? "1" : "0")) === "1";
+  const stopDemo = demoWanted
+    ? startDemo({ url: runtime.url, automaticSecret, print: (line) => process.stdout.write(`${line}\n`) })
+    : undefined;
+  if (demoWanted)
+    process.stdout.write(`Demo: the car automatic:${DEMO_VEHICLE} is driving; its firings appear below.\n`);
   const shutdown = async () => {
+    stopDemo?.();
     await runtime.stop();
     process.exit(0);
   };
