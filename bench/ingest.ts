@@ -60,6 +60,8 @@ const main = async () => {
     rulesDir: "rules",
     eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
     standardQueues: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
+    runDispatcher: true,
+    webhookSigningSecret: "test-webhook-signing-secret",
     tickIntervalMs: undefined,
   });
   const tableName = runtime.provisioned.tableName;

@@ -5,30 +5,39 @@
 // the vehicle's rules whose condition holds for the event.
 //
 // DASHLIGHT_BENCH_MODE=conditions (default): holdsNow() per rule on a snapshot of the event.
-// DASHLIGHT_BENCH_MODE=stateful: the full path per event: applyEventToSnapshot, then
-//   evaluate() per rule (edge, hysteresis, cooldown, timers, state versions, in memory),
-//   then holdsNow() for the reported bitmask.
+// DASHLIGHT_BENCH_MODE=stateful: the event consumer's path per event, with the stores in
+//   memory: the canonical event, applyEventToSnapshot, evaluateEvent() over the vehicle's
+//   rules with its Map of rule states (edge, hysteresis bands, cooldown, timers, versions,
+//   redelivery ids), writing back every changed state; then holdsNow() for the reported
+//   bitmask (the raw conditions the harness checks, which hysteresis does not change).
 // DASHLIGHT_BENCH_MODE=snapshot: stateful without evaluate(), to show what the snapshot
 //   update (canonical event + applyEventToSnapshot) costs on its own.
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 import { emptySnapshot } from "../functions/core/model/snapshot.ts";
-import { compileRuleSources, evaluate, formatProblem, holdsNow } from "../functions/core/rules/index.ts";
+import { isoOf } from "../functions/core/model/instant.ts";
+import { compileRuleSources, evaluateEvent, formatProblem, holdsNow } from "../functions/core/rules/index.ts";
 import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
 
 const MODES = ["conditions", "stateful", "snapshot"];
 const MODE = MODES.includes(process.env.DASHLIGHT_BENCH_MODE) ? process.env.DASHLIGHT_BENCH_MODE : "conditions";
 const num = (x) => String(x);
 
-/** The YAML of one vehicle's four rules (and its fence), in the benchmark's rule order. */
+/**
+ * The YAML of one vehicle's four rules (and its fence), in the benchmark's rule order.
+ * Re-arm bands and a cooldown make the stateful mode do real hysteresis and cooldown
+ * bookkeeping; they leave the conditions (holdsNow, the reported bitmask) unchanged.
+ */
 export function vehicleYaml(vehicle) {
   const vid = `dimo:${vehicle.id}`;
   const zones = [];
   const rules = [];
   for (const r of vehicle.rules) {
-    const head = `  - id: v${vehicle.id}-${r.kind.replaceAll("_", "-")}\n    scope: { vehicles: ["${vid}"] }\n    actions: []\n`;
+    const head = `  - id: v${vehicle.id}-${r.kind.replaceAll("_", "-")}\n    scope: { vehicles: ["${vid}"] }\n    cooldown: 10m\n    actions: []\n`;
     switch (r.kind) {
       case "speeding":
-        rules.push(`${head}    triggers: [{ signal: speed_kph, above: ${num(r.thresholdKph)} }]\n`);
+        rules.push(
+          `${head}    triggers: [{ signal: speed_kph, above: ${num(r.thresholdKph)}, rearm_below: ${num(r.thresholdKph - 10)} }]\n`,
+        );
         break;
       case "check_engine":
         rules.push(`${head}    triggers: [{ signal: mil_on, is: true }]\n`);
@@ -41,7 +50,7 @@ export function vehicleYaml(vehicle) {
         break;
       case "low_charge":
         rules.push(
-          `${head}    triggers: [{ signal: soc_pct, below: ${num(r.thresholdPct)} }]\n    conditions: [{ not: { signal: charge_state, is: charging } }]\n`,
+          `${head}    triggers: [{ signal: soc_pct, below: ${num(r.thresholdPct)}, rearm_above: ${num(r.thresholdPct + 5)} }]\n    conditions: [{ not: { signal: charge_state, is: charging } }]\n`,
         );
         break;
       default:
@@ -122,13 +131,15 @@ export function buildEvaluator(vehicles, mode = MODE) {
     };
   }
   const snapshots = vehicleObjects.map((v) => emptySnapshot(v.id));
-  const states = vehicles.map((v) => new Array(v.rules.length).fill(undefined));
+  const states = vehicles.map(() => new Map());
+  const totals = { events: 0, stateWrites: 0, firings: 0, resolved: 0, cooldown: 0 };
   let seq = 0;
   return {
+    totals,
     evalEvent(e) {
       const rules = rulesByVehicle[e.vehicleId];
       const vehicle = vehicleObjects[e.vehicleId];
-      const observedAt = new Date(e.ts).toISOString();
+      const observedAt = isoOf(e.ts);
       const event = {
         id: `b${seq++}`,
         vehicleId: vehicle.id,
@@ -148,17 +159,26 @@ export function buildEvaluator(vehicles, mode = MODE) {
       const before = snapshots[e.vehicleId];
       const change = applyEventToSnapshot(before, event);
       snapshots[e.vehicleId] = change.snapshot;
-      const input = { event, snapshotBefore: before, snapshotAfter: change.snapshot, vehicle, changed: change.changed };
-      const ctx = { vehicle, snapshot: change.snapshot, event: undefined, atMs: e.ts };
-      const vehicleStates = states[e.vehicleId];
-      let m = 0;
-      for (let k = 0; k < rules.length; k++) {
-        if (mode === "stateful") {
-          const out = evaluate(rules[k], vehicleStates[k], input, e.ts);
-          if (out.changed) vehicleStates[k] = out.state;
+      totals.events++;
+      if (mode === "stateful") {
+        const vehicleStates = states[e.vehicleId];
+        const input = { event, snapshotBefore: before, snapshotAfter: change.snapshot, vehicle, changed: change.changed };
+        const out = evaluateEvent(rules, vehicleStates, input, e.ts);
+        // What the consumer writes back to the store (conditionally on version).
+        for (const state of out.states) {
+          if (state.version !== (vehicleStates.get(state.ruleId)?.version ?? 0) + 1) throw new Error("version skipped");
+          vehicleStates.set(state.ruleId, state);
         }
-        if (holdsNow(rules[k], ctx)) m |= 1 << k;
+        totals.stateWrites += out.states.length;
+        for (const f of out.firings) {
+          if (f.kind === "resolved") totals.resolved++;
+          else totals.firings++;
+          if (f.status === "cooldown") totals.cooldown++;
+        }
       }
+      const ctx = { vehicle, snapshot: change.snapshot, event: undefined, atMs: e.ts };
+      let m = 0;
+      for (let k = 0; k < rules.length; k++) if (holdsNow(rules[k], ctx)) m |= 1 << k;
       return m;
     },
   };

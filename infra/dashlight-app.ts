@@ -15,6 +15,7 @@ export const STACK_NAMES = { stateful: "DashlightStateful", stateless: "Dashligh
  * finding fails the synth.
  *
  * Context: `dashlight:alarmEmail` (where DLQ alarms are emailed),
+ * `dashlight:sesIdentity` (the verified SES address or domain rule emails come from),
  * `dashlight:rulesDir` (the rule files to ship, default rules/).
  */
 export const buildDashlightApp = (app: App) => {
@@ -37,6 +38,7 @@ export const buildDashlightApp = (app: App) => {
   });
   const stateless = new StatelessStack(app, STACK_NAMES.stateless, {
     env,
+    sesIdentity: app.node.tryGetContext("dashlight:sesIdentity") as string | undefined,
     description: "Dashlight: functions, HTTP API, schedules",
     stateful,
   });

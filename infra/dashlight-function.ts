@@ -275,7 +275,6 @@ export class DashlightFunction extends Construct {
         resources: [stack.formatArn({ service: "ses", resource: "identity", resourceName: identity })],
       }),
     );
-    this.fn.addEnvironment("DASHLIGHT_SES_IDENTITY", identity);
     return this;
   }
 }

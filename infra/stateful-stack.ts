@@ -24,7 +24,8 @@ export const MAX_RECEIVE_COUNT = 5;
 /** The consumers' longest runs; each queue's visibility timeout is six times that (AWS's guidance for Lambda). */
 export const CONSUMER_TIMEOUTS = {
   events: Duration.seconds(30),
-  actions: Duration.seconds(30),
+  /** Three webhook attempts with backoff can take over 30 s. */
+  actions: Duration.seconds(60),
   /** A poll of one vehicle: provider calls with their retries and backoff. */
   pollJobs: Duration.seconds(60),
 } as const;
@@ -47,6 +48,7 @@ export class StatefulStack extends Stack {
   readonly alarmTopic: Topic;
   readonly automaticWebhookSecret: Secret;
   readonly smartcarManagementToken: Secret;
+  readonly webhookSigningSecret: Secret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
     super(scope, id, props);
@@ -84,6 +86,10 @@ export class StatefulStack extends Stack {
       description:
         "Dashlight: the Smartcar application management token (SC-Signature, VERIFY); replace the generated placeholder with the real token",
     });
+    this.webhookSigningSecret = new Secret(this, "WebhookSigningSecret", {
+      description: "Dashlight: the HMAC key of outgoing rule webhooks (x-dashlight-signature); share it with receivers",
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
     for (const secret of [this.automaticWebhookSecret, this.smartcarManagementToken]) {
       Validations.of(secret).acknowledge({
         id: "AwsSolutions-SMG4",
@@ -91,10 +97,16 @@ export class StatefulStack extends Stack {
           "Rotation is a change at the provider (a new webhook URL registered with Automatic, a new management token issued by Smartcar); a Lambda rotator cannot do it, so these are rotated by hand with the provider.",
       });
     }
+    Validations.of(this.webhookSigningSecret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "Every webhook receiver verifies signatures with this key; rotating it without them would make every delivery fail verification, so it is rotated by hand together with the receivers.",
+    });
 
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "AutomaticWebhookSecretArn", { value: this.automaticWebhookSecret.secretArn });
     new CfnOutput(this, "SmartcarManagementTokenSecretArn", { value: this.smartcarManagementToken.secretArn });
+    new CfnOutput(this, "WebhookSigningSecretArn", { value: this.webhookSigningSecret.secretArn });
     new CfnOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn });
   }
 

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
@@ -7,7 +7,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
 import type { Construct } from "constructs";
 import { HTTP_ROUTES, type HttpFunctionName, type HttpRoute } from "#handlers/routes.ts";
-import { DashlightFunction } from "./dashlight-function.ts";
+import { DashlightFunction, type DashlightQueue } from "./dashlight-function.ts";
 import type { StatefulStack } from "./stateful-stack.ts";
 
 /** Days a raw provider delivery is kept (DynamoDB TTL); the local runtime uses the same. */
@@ -17,9 +17,17 @@ export const RAW_RETENTION_DAYS = 30;
 export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
 export type StatelessStackProps = StackProps & {
+  /** The verified SES identity (address or domain) emails are sent from; undefined sends email to the outbox. */
+  sesIdentity?: string | undefined;
   stateful: Pick<
     StatefulStack,
-    "table" | "eventsQueue" | "actionsQueue" | "pollJobsQueue" | "automaticWebhookSecret" | "smartcarManagementToken"
+    | "table"
+    | "eventsQueue"
+    | "actionsQueue"
+    | "pollJobsQueue"
+    | "automaticWebhookSecret"
+    | "smartcarManagementToken"
+    | "webhookSigningSecret"
   >;
 };
 
@@ -34,8 +42,15 @@ export class StatelessStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { table, eventsQueue, actionsQueue, pollJobsQueue, automaticWebhookSecret, smartcarManagementToken } =
-      props.stateful;
+    const {
+      table,
+      eventsQueue,
+      actionsQueue,
+      pollJobsQueue,
+      automaticWebhookSecret,
+      smartcarManagementToken,
+      webhookSigningSecret,
+    } = props.stateful;
 
     const ingest = new DashlightFunction(this, "Ingest", {
       entry: "ingest",
@@ -93,9 +108,29 @@ export class StatelessStack extends Stack {
       .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: true })
       .consume(pollJobsQueue, { batchSize: 10 });
 
-    this.functions = { ingest, processEvents, tick, managementApi, pollSchedule, pollWorker };
+    const dispatchActions = this.dispatchFunction(props.sesIdentity, actionsQueue, table, webhookSigningSecret);
 
-    ({ api: this.api, stage: this.stage } = this.httpApi({ ingest, "management-api": managementApi }));
+    const dispatchApi = new DashlightFunction(this, "DispatchApi", {
+      entry: "dispatch-api",
+      description: "Read-only: the outbox and each vehicle's command audit trail (IAM-authorized)",
+    }).bindTable(table, ["GetItem", "Query"], { queryIndexes: ["gsi1"] });
+
+    this.functions = {
+      ingest,
+      processEvents,
+      tick,
+      managementApi,
+      pollSchedule,
+      pollWorker,
+      dispatchActions,
+      dispatchApi,
+    };
+
+    ({ api: this.api, stage: this.stage } = this.httpApi({
+      ingest,
+      "management-api": managementApi,
+      "dispatch-api": dispatchApi,
+    }));
 
     const url = this.stage.url;
     new CfnOutput(this, "ApiUrl", { value: url, description: "Base URL of the HTTP API" });
@@ -107,6 +142,43 @@ export class StatelessStack extends Stack {
       value: `${url}webhooks/smartcar`,
       description: "Register with Smartcar as the webhook callback URI",
     });
+  }
+
+  /**
+   * The dispatcher: SMS through SNS, email through SES from the identity given
+   * as context `dashlight:sesIdentity` (without one, email goes to the outbox,
+   * said explicitly in its environment), signed webhooks over https.
+   */
+  private dispatchFunction(
+    sesIdentity: string | undefined,
+    actionsQueue: DashlightQueue,
+    table: StatefulStack["table"],
+    webhookSigningSecret: StatefulStack["webhookSigningSecret"],
+  ): DashlightFunction {
+    const dispatch = new DashlightFunction(this, "DispatchActions", {
+      entry: "dispatch-actions",
+      description: "Actions queue consumer: SMS, email, webhooks and vehicle commands, each exactly once",
+      timeout: actionsQueue.consumerTimeout,
+    })
+      // Claims (Powertools idempotency: put, update, get, delete on error), outbox, command audit and rate limit.
+      .bindTable(table, ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"])
+      .bindSecret(webhookSigningSecret, "DASHLIGHT_WEBHOOK_SIGNING_SECRET")
+      .withEnvironment("DASHLIGHT_MODE", "aws")
+      .withEnvironment("DASHLIGHT_SMS_TRANSPORT", "sns")
+      .withEnvironment("DASHLIGHT_WEBHOOK_TRANSPORT", "http")
+      .allowSms()
+      .consume(actionsQueue, { batchSize: 10 });
+    if (sesIdentity === undefined) {
+      Annotations.of(dispatch).addWarningV2(
+        "dashlight:no-ses-identity",
+        "No SES identity (context dashlight:sesIdentity): rule emails go to the outbox (GET /outbox), not to people.",
+      );
+      return dispatch.withEnvironment("DASHLIGHT_EMAIL_TRANSPORT", "outbox");
+    }
+    return dispatch
+      .allowEmail(sesIdentity)
+      .withEnvironment("DASHLIGHT_EMAIL_TRANSPORT", "ses")
+      .withEnvironment("DASHLIGHT_EMAIL_FROM", sesIdentity.includes("@") ? sesIdentity : `dashlight@${sesIdentity}`);
   }
 
   /**

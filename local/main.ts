@@ -12,6 +12,7 @@ import { startLocalRuntime } from "./runtime.ts";
  */
 const LOCAL_AUTOMATIC_SECRET = "local-dev-secret";
 const LOCAL_SMARTCAR_TOKEN = "local-dev-smartcar-token";
+const LOCAL_WEBHOOK_SIGNING_SECRET = "local-dev-webhook-signing-secret";
 
 const main = async () => {
   const { values } = parseArgs({ options: { memory: { type: "boolean", default: false } } });
@@ -31,6 +32,8 @@ const main = async () => {
     rulesDir: optionalEnv("DASHLIGHT_RULES_DIR") ?? "rules",
     eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
     standardQueues: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
+    runDispatcher: true,
+    webhookSigningSecret: optionalEnv("DASHLIGHT_WEBHOOK_SIGNING_SECRET") ?? LOCAL_WEBHOOK_SIGNING_SECRET,
     tickIntervalMs: 60_000,
   });
   const lines = [
@@ -47,6 +50,8 @@ const main = async () => {
     `    GET  ${runtime.url}/vehicles/{id}/events?since=&limit=`,
     `    GET  ${runtime.url}/vehicles/{id}/firings?since=&limit=`,
     `    GET  ${runtime.url}/firings/{id}`,
+    `    GET  ${runtime.url}/vehicles/{id}/commands`,
+    `    GET  ${runtime.url}/outbox            (notifications that would have been sent; no transport is configured)`,
     "Press Ctrl+C to stop.",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -24,6 +24,8 @@ export const startQueuePoller = (options: {
   batchSize: number;
   concurrency: number;
   region: string;
+  /** The function timeout each invocation's context reports (getRemainingTimeInMillis). */
+  timeoutMs?: number;
 }): QueuePoller => {
   let running = true;
   const loops = Array.from({ length: options.concurrency }, async () => {
@@ -60,7 +62,7 @@ const pollOnce = async (options: Parameters<typeof startQueuePoller>[0], isRunni
   const event: SQSEvent = { Records: messages.map((message) => toRecord(message, options)) };
   let failedIds: Set<string>;
   try {
-    const response = await options.handler(event, lambdaContext(options.functionName));
+    const response = await options.handler(event, lambdaContext(options.functionName, options.timeoutMs));
     failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
   } catch (error) {
     // A thrown handler fails the whole batch, as in Lambda.

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { HTTP_ROUTES } from "#handlers/routes.ts";
 import { logger } from "#shared/logger.ts";
 import { startEngines } from "./engines.ts";
@@ -20,6 +20,10 @@ export type LocalRuntimeOptions = {
   eventsQueue: QueueSettings & { batchSize: number; concurrency: number };
   /** The standard queues: actions and poll jobs. */
   standardQueues: QueueSettings;
+  /** Whether the dispatcher consumes the actions queue (tests of the dispatcher run their own). */
+  runDispatcher: boolean;
+  /** Signs outgoing webhooks (also those that only reach the outbox). */
+  webhookSigningSecret: string;
   /** How often the tick runs (Lambda: every minute); undefined runs it only when `tick()` is called. */
   tickIntervalMs: number | undefined;
 };
@@ -73,6 +77,9 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET: options.automaticWebhookSecret,
     SMARTCAR_MANAGEMENT_TOKEN: options.smartcarManagementToken,
     DASHLIGHT_RAW_RETENTION_DAYS: String(options.rawRetentionDays),
+    // Local mode: notifications go to the outbox unless a transport is configured in the environment.
+    DASHLIGHT_MODE: "local",
+    DASHLIGHT_WEBHOOK_SIGNING_SECRET: options.webhookSigningSecret,
   };
   Object.assign(process.env, env);
   const instance = ++instances;
@@ -82,6 +89,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const tick = await importHandler<() => Promise<{ vehicles: number; firings: number }>>("tick", instance);
   const schedulePolls = await importHandler<() => Promise<{ jobs: number }>>("poll-schedule", instance);
   const pollWorker = await importHandler<SqsHandler>("poll-worker", instance);
+  const dispatchActions = await importHandler<SqsHandler>("dispatch-actions", instance);
+  const dispatchApi = await importHandler<HttpHandler>("dispatch-api", instance);
 
   const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
   const pollers: QueuePoller[] = [
@@ -106,6 +115,23 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       region: REGION,
     }),
   ];
+  if (options.runDispatcher) {
+    pollers.push(
+      startQueuePoller({
+        sqs,
+        queueUrl: provisioned.actionsQueue.url,
+        queueArn: provisioned.actionsQueue.arn,
+        functionName: "dispatch-actions",
+        handler: dispatchActions,
+        batchSize: 10,
+        concurrency: 2,
+        region: REGION,
+        // Lambda's rule: the queue's visibility timeout is six times the function's, so a crashed
+        // attempt's claim has expired when the message comes back.
+        timeoutMs: (options.standardQueues.visibilityTimeoutSeconds * 1000) / 6,
+      }),
+    );
+  }
   // The two every-minute schedules of the AWS deployment: the tick and the poll scheduler.
   const tickTimer =
     options.tickIntervalMs === undefined
@@ -118,11 +144,20 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const gateway = await startHttpGateway({
     port: options.port,
     routes: HTTP_ROUTES,
-    handlers: { ingest, "management-api": managementApi },
+    handlers: { ingest, "management-api": managementApi, "dispatch-api": dispatchApi },
     extra: (request, response) => {
       if (request.method !== "GET" || request.url !== "/health") return false;
-      response.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
-      response.end(JSON.stringify({ status: ready ? "ok" : "starting" }));
+      deadLetterDepths(sqs, provisioned).then(
+        (deadLetters) => {
+          response.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+          response.end(JSON.stringify({ status: ready ? "ok" : "starting", deadLetters }));
+        },
+        (error: unknown) => {
+          logger.error("could not read dead-letter queue depths", { error: error as Error });
+          response.writeHead(500, { "content-type": "application/json" });
+          response.end(JSON.stringify({ status: "error", error: "could not read dead-letter queue depths" }));
+        },
+      );
       return true;
     },
   });
@@ -143,6 +178,24 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       await engines.stop();
     },
   };
+};
+
+/** Messages waiting in each dead-letter queue: what an operator must look at. */
+export const deadLetterDepths = async (sqs: SQSClient, provisioned: Provisioned): Promise<Record<string, number>> => {
+  const queues = {
+    events: provisioned.eventsQueue,
+    actions: provisioned.actionsQueue,
+    pollJobs: provisioned.pollJobsQueue,
+  };
+  const depths = await Promise.all(
+    Object.entries(queues).map(async ([name, queue]) => {
+      const result = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queue.dlqUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+      );
+      return [name, Number(result.Attributes?.ApproximateNumberOfMessages ?? 0)] as const;
+    }),
+  );
+  return Object.fromEntries(depths);
 };
 
 /**

@@ -10,6 +10,8 @@ export const HTTP_ROUTES = [
   { routeKey: "GET /vehicles/{id}/events", fn: "management-api", management: true },
   { routeKey: "GET /vehicles/{id}/firings", fn: "management-api", management: true },
   { routeKey: "GET /firings/{id}", fn: "management-api", management: true },
+  { routeKey: "GET /vehicles/{id}/commands", fn: "dispatch-api", management: true },
+  { routeKey: "GET /outbox", fn: "dispatch-api", management: true },
 ] as const satisfies readonly HttpRoute[];
 
 export type HttpRoute = {

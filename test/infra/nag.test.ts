@@ -44,11 +44,21 @@ describe("cdk-nag AwsSolutions", () => {
       [
         "DashlightStateful/AutomaticWebhookSecret AwsSolutions-SMG4",
         "DashlightStateful/SmartcarManagementToken AwsSolutions-SMG4",
+        "DashlightStateful/WebhookSigningSecret AwsSolutions-SMG4",
         "DashlightStateless/HttpApi/POST--webhooks--automatic--{secret} AwsSolutions-APIG4",
         "DashlightStateless/HttpApi/POST--webhooks--{provider} AwsSolutions-APIG4",
         "DashlightStateless/Tick/ScheduleRole AwsSolutions-IAM5[Resource::<TickFunction412909D5.Arn>:*]",
         "DashlightStateless/PollSchedule/ScheduleRole AwsSolutions-IAM5[Resource::<PollScheduleFunction56E57902.Arn>:*]",
-        ...["Ingest", "ProcessEvents", "Tick", "ManagementApi", "PollSchedule", "PollWorker"].flatMap((fn) => [
+        ...[
+          "Ingest",
+          "ProcessEvents",
+          "Tick",
+          "ManagementApi",
+          "PollSchedule",
+          "PollWorker",
+          "DispatchActions",
+          "DispatchApi",
+        ].flatMap((fn) => [
           `DashlightStateless/${fn}/Function AwsSolutions-L1`,
           `DashlightStateless/${fn}/Role AwsSolutions-IAM5[Resource::*]`,
         ]),

@@ -79,8 +79,8 @@ describe("the stateful stack", () => {
     const standard = template.findResources("AWS::SQS::Queue", { Properties: { FifoQueue: Match.absent() } });
     expect(Object.keys(standard)).toHaveLength(4);
     const redriven = Object.values(standard).filter((queue) => "RedrivePolicy" in (queue.Properties ?? {}));
-    // Six times each consumer's timeout: actions 30 s, poll jobs 60 s.
-    expect(redriven.map((queue) => queue.Properties.VisibilityTimeout).sort()).toStrictEqual([180, 360]);
+    // Six times each consumer's timeout: actions 60 s, poll jobs 60 s.
+    expect(redriven.map((queue) => queue.Properties.VisibilityTimeout).sort()).toStrictEqual([360, 360]);
     for (const queue of redriven) {
       const dlqId = queue.Properties.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"][0];
       expect(standard[dlqId]?.Properties.RedrivePolicy).toBeUndefined();
@@ -127,7 +127,7 @@ describe("the stateful stack", () => {
   });
 
   it("keeps the provider credentials in Secrets Manager, the Automatic secret URL-safe", () => {
-    template.resourceCountIs("AWS::SecretsManager::Secret", 2);
+    template.resourceCountIs("AWS::SecretsManager::Secret", 3);
     template.hasResourceProperties("AWS::SecretsManager::Secret", {
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false },
     });
@@ -143,6 +143,7 @@ describe("the stateful stack", () => {
       "PollJobsDeadLetterQueueUrl",
       "SmartcarManagementTokenSecretArn",
       "TableName",
+      "WebhookSigningSecretArn",
     ]);
   });
 });

@@ -25,7 +25,7 @@ const BASELINE_ACTIONS = [
 describe("the stateless stack's functions", () => {
   it("run every function on Node 22, arm64, with source maps, tracing and a one-month log group", () => {
     const stateless = synth.stateless;
-    stateless.resourceCountIs("AWS::Lambda::Function", 6);
+    stateless.resourceCountIs("AWS::Lambda::Function", 8);
     for (const fn of Object.values(synth.functions)) {
       expect(functionProperties(stateless, fn)).toMatchObject({
         Runtime: "nodejs22.x",
@@ -38,7 +38,9 @@ describe("the stateless stack's functions", () => {
     }
     const logGroups = Object.values(stateless.findResources("AWS::Logs::LogGroup"));
     // One per function, one for the API's access logs.
-    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual([30, 30, 30, 30, 30, 30, 30]);
+    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual([
+      30, 30, 30, 30, 30, 30, 30, 30, 30,
+    ]);
   });
 
   it("gives ingest the table name, events queue URL, secret ARNs and raw retention, and a 10 s timeout", () => {
@@ -126,6 +128,43 @@ describe("the stateless stack's functions", () => {
     );
   });
 
+  it("grants the dispatcher its claims' table actions, direct SMS, the signing secret and consumption of actions", () => {
+    expect(actionsOf(synth.stateless, synth.functionNamed("dispatchActions"))).toStrictEqual(
+      [
+        ...BASELINE_ACTIONS,
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+        "sns:Publish",
+        ...CONSUMER_ACTIONS,
+      ].sort(),
+    );
+    const sms = statementsOf(synth.stateless, synth.functionNamed("dispatchActions")).find(
+      (statement) => statement.Action === "sns:Publish",
+    );
+    // Phone numbers only: every topic is excluded.
+    expect(sms).toMatchObject({
+      Effect: "Allow",
+      NotResource: { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":sns:*:*:*"]] },
+    });
+  });
+
+  it("sends email to the outbox, saying so, when no SES identity is given", () => {
+    synth.stateless.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({
+          DASHLIGHT_MODE: "aws",
+          DASHLIGHT_SMS_TRANSPORT: "sns",
+          DASHLIGHT_EMAIL_TRANSPORT: "outbox",
+          DASHLIGHT_WEBHOOK_TRANSPORT: "http",
+        }),
+      },
+    });
+  });
+
   it("grants the management API GetItem and Query on the table and Query on gsi1, nothing else", () => {
     expect(actionsOf(synth.stateless, synth.functionNamed("managementApi"))).toStrictEqual(
       [...BASELINE_ACTIONS, "dynamodb:GetItem", "dynamodb:Query"].sort(),
@@ -172,9 +211,9 @@ describe("the stateless stack's functions", () => {
     }
   });
 
-  it("consumes the events FIFO queue and the poll jobs queue in batches of 10 with partial batch responses", () => {
-    synth.stateless.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
-    for (const queue of ["EventsQueue.*Arn", "PollJobsQueue.*Arn"]) {
+  it("consumes the events, poll jobs and actions queues in batches of 10 with partial batch responses", () => {
+    synth.stateless.resourceCountIs("AWS::Lambda::EventSourceMapping", 3);
+    for (const queue of ["EventsQueue.*Arn", "PollJobsQueue.*Arn", "ActionsQueue.*Arn"]) {
       synth.stateless.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
         BatchSize: 10,
         FunctionResponseTypes: ["ReportBatchItemFailures"],
@@ -206,7 +245,7 @@ describe("the HTTP API", () => {
 
   it("sends each route to its function through a payload 2.0 proxy integration", () => {
     const integrations = synth.stateless.findResources("AWS::ApiGatewayV2::Integration");
-    expect(Object.keys(integrations)).toHaveLength(2);
+    expect(Object.keys(integrations)).toHaveLength(3);
     for (const integration of Object.values(integrations)) {
       expect(integration.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
     }

@@ -22,8 +22,8 @@ import { queueDepth, scanTable, startTestRuntime } from "#test/support/local-run
 
 /**
  * The dispatcher on the local engines (dynalite, fauxqs) under the local
- * runtime's queue poller, which has Lambda's batch semantics. The runtime does
- * not run the dispatcher yet, so each test starts a poller on the actions
+ * runtime's queue poller, which has Lambda's batch semantics. The runtime is
+ * started without its own dispatcher, so each test starts a poller on the actions
  * queue with a dispatcher built by the handler's own composition
  * (createDispatcher) and test doubles for the side effects it counts; the
  * first test imports the real handler module instead.
@@ -35,7 +35,7 @@ type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<{
 let api: ApiHandler;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime(undefined, { runDispatcher: false });
   sqs = new SQSClient({ endpoint: runtime.endpoints.sqs });
   dispatchEnv = {
     ...runtime.env,

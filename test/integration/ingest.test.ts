@@ -39,9 +39,14 @@ describe("POST /webhooks/automatic/{secret}", () => {
     expect(response.body.duplicate).toBe(false);
     const [eventId] = response.body.accepted as string[];
 
-    await vi.waitFor(async () => expect((await getJson(vehicleUrl("automatic:C_stored_once"))).status).toBe(200), {
-      timeout: 10_000,
-    });
+    // The vehicle is registered before its snapshot is written (the snapshot is the consumer's last write).
+    await vi.waitFor(
+      async () =>
+        expect(
+          ((await getJson(vehicleUrl("automatic:C_stored_once"))).body.snapshot as { version: number })?.version,
+        ).toBe(1),
+      { timeout: 10_000 },
+    );
     const vehicle = await getJson(vehicleUrl("automatic:C_stored_once"));
     expect(vehicle.body.vehicle).toStrictEqual({
       id: "automatic:C_stored_once",

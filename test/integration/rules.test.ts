@@ -5,9 +5,9 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { VehicleEvent } from "#core/model/event.ts";
 import type { SignalSamples } from "#core/model/signals.ts";
-import type { Action, Firing } from "#core/rules/state.ts";
+import type { Firing } from "#core/rules/state.ts";
 import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
-import { drainQueue, sendEvents } from "#test/support/event-queue.ts";
+import { sendEvents } from "#test/support/event-queue.ts";
 import { getJson, queueDepth, RULES_DIR, startTestRuntime } from "#test/support/local-runtime.ts";
 
 let runtime: LocalRuntime;
@@ -41,6 +41,12 @@ const speed = (vehicle: string, at: string, kph: number) =>
 const firingsOf = async (vehicleId: string, target = runtime) =>
   ((await getJson(`${target.url}/vehicles/${encodeURIComponent(vehicleId)}/firings`)).body.firings ?? []) as Firing[];
 
+type OutboxEntry = { channel: string; actionId: string; vehicleId: string; to?: string };
+const outboxOf = async (vehicleId: string) =>
+  ((await getJson(`${runtime.url}/outbox?limit=500`)).body.entries as OutboxEntry[]).filter(
+    (entry) => entry.vehicleId === vehicleId,
+  );
+
 /** Waits until the events queue is empty (every event processed or dead-lettered). */
 const settled = async (target = runtime) =>
   vi.waitFor(async () => expect(await queueDepth(target, target.provisioned.eventsQueue.url)).toBe(0), {
@@ -71,9 +77,11 @@ describe("rules evaluated by the event consumer", () => {
     // The value in force at the deadline: the -25 s sample (131), the -18 s one came after it.
     expect(explanation.triggers[0]).toMatchObject({ value: 131, threshold: 120, since: secondsAgo(30, start) });
 
-    const actions = (await drainQueue(sqs, runtime.provisioned.actionsQueue.url)) as Action[];
-    const mine = actions.filter((action) => action.vehicleId === "smartcar:speedy");
-    expect(mine.map((action) => [action.type, action.id])).toStrictEqual([["sms", `${firings[0]?.id}/0`]]);
+    // The dispatcher (outbox transport locally) performed the rule's one SMS action, to its one recipient.
+    await vi.waitFor(async () => expect(await outboxOf("smartcar:speedy")).toHaveLength(1), { timeout: 10_000 });
+    expect((await outboxOf("smartcar:speedy")).map((entry) => [entry.channel, entry.actionId, entry.to])).toStrictEqual(
+      [["sms", `${firings[0]?.id}/0`, "+15555550100"]],
+    );
   });
 
   it("resets the for-duration on a contrary sample, then fires from the durable timer at the deadline", async () => {
@@ -98,17 +106,17 @@ describe("rules evaluated by the event consumer", () => {
   it("produces each firing and action exactly once when the same event is delivered twice", async () => {
     const start = Date.now();
     const events = [speed("twice", secondsAgo(30, start), 140), speed("twice", secondsAgo(15, start), 141)];
-    await drainQueue(sqs, runtime.provisioned.actionsQueue.url);
     await sendEvents(sqs, runtime.provisioned.eventsQueue.url, events, 1);
     await settled();
     await sendEvents(sqs, runtime.provisioned.eventsQueue.url, events, 2);
     await settled();
     expect((await firingsOf("smartcar:twice")).map((firing) => firing.kind)).toStrictEqual(["fired"]);
-    const actions = ((await drainQueue(sqs, runtime.provisioned.actionsQueue.url)) as Action[]).filter(
-      (action) => action.vehicleId === "smartcar:twice",
-    );
-    // The redelivery enqueues the same action id again; the dispatcher claims each id once.
-    expect(new Set(actions.map((action) => action.id)).size).toBe(1);
+    // The redelivery enqueues the same action id again; the dispatcher performs each id once.
+    await vi.waitFor(async () => expect(await outboxOf("smartcar:twice")).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await queueDepth(runtime, runtime.provisioned.actionsQueue.url)).toBe(0), {
+      timeout: 10_000,
+    });
+    expect(await outboxOf("smartcar:twice")).toHaveLength(1);
   });
 
   it("keeps rule state when an older sample arrives after a newer one", async () => {
@@ -138,6 +146,8 @@ describe("durable timers", () => {
       rulesDir: RULES_DIR,
       eventsQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, batchSize: 10, concurrency: 1 },
       standardQueues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
+      runDispatcher: true,
+      webhookSigningSecret: "test-webhook-signing-secret",
       tickIntervalMs: undefined,
     };
     try {

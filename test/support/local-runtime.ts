@@ -10,7 +10,10 @@ export const TEST_SMARTCAR_TOKEN = "test-smartcar-management-token";
 export const RULES_DIR = fileURLToPath(new URL("../../rules", import.meta.url));
 
 /** A whole local Dashlight in memory, with short redelivery times so failure paths finish quickly. */
-export const startTestRuntime = (rulesDir = RULES_DIR): Promise<LocalRuntime> =>
+export const startTestRuntime = (
+  rulesDir = RULES_DIR,
+  options: { runDispatcher: boolean } = { runDispatcher: true },
+): Promise<LocalRuntime> =>
   startLocalRuntime({
     port: 0,
     dataDir: undefined,
@@ -20,6 +23,8 @@ export const startTestRuntime = (rulesDir = RULES_DIR): Promise<LocalRuntime> =>
     rulesDir,
     eventsQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, batchSize: 10, concurrency: 2 },
     standardQueues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
+    runDispatcher: options.runDispatcher,
+    webhookSigningSecret: "test-webhook-signing-secret",
     tickIntervalMs: undefined,
   });
 

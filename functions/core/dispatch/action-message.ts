@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { VEHICLE_COMMANDS } from "../rules/schema.ts";
+import * as z from "zod";
+import { VEHICLE_COMMANDS } from "../model/commands.ts";
 import type { Action } from "../rules/state.ts";
 import { InvalidActionMessageError } from "./errors.ts";
 

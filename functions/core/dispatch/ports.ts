@@ -1,7 +1,7 @@
+import type { VehicleCommand } from "../model/commands.ts";
 import type { VehicleSnapshot } from "../model/snapshot.ts";
 import type { Provider } from "../model/vehicle.ts";
 import type { ProviderVehicleRef, VehicleCommandClient } from "../providers/ports.ts";
-import type { VehicleCommand } from "../rules/schema.ts";
 
 /** Which rule decision a delivery belongs to: shown in the outbox and the audit trail. */
 export type Envelope = {

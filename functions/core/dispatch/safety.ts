@@ -1,5 +1,5 @@
+import type { VehicleCommand } from "../model/commands.ts";
 import type { VehicleSnapshot } from "../model/snapshot.ts";
-import type { VehicleCommand } from "../rules/schema.ts";
 
 /** Commands that could hurt someone if performed while the car moves. */
 export const STATIONARY_ONLY_COMMANDS: ReadonlySet<VehicleCommand> = new Set(["unlock", "open_trunk", "open_frunk"]);

@@ -1,4 +1,4 @@
-import type { VehicleCommand } from "../rules/schema.ts";
+import type { VehicleCommand } from "../model/commands.ts";
 
 /** Base class of errors from provider APIs, translated from HTTP by each provider's client. */
 export class ProviderError extends Error {

@@ -1,6 +1,6 @@
+import type { VehicleCommand } from "../model/commands.ts";
 import type { Dtc, SignalSamples } from "../model/signals.ts";
 import type { Provider, Vehicle } from "../model/vehicle.ts";
-import type { VehicleCommand } from "../rules/schema.ts";
 
 /**
  * The provider-neutral contracts every provider folder (functions/providers/<name>/)

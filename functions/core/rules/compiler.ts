@@ -43,6 +43,8 @@ export type CompiledTrigger =
       readonly clears: (value: unknown) => boolean;
       /** `holds` on the snapshot's sample (false when missing). */
       readonly holdsOn: (snapshot: VehicleSnapshot) => boolean;
+      /** `clears` on the snapshot's sample (false when missing). */
+      readonly clearsOn: (snapshot: VehicleSnapshot) => boolean;
       readonly op: "above" | "below" | "is";
       readonly threshold: number | boolean | string;
       readonly rearm?: number;
@@ -55,6 +57,8 @@ export type CompiledTrigger =
       readonly want: "inside" | "outside";
       readonly forMs: number;
       readonly holdsOn: (snapshot: VehicleSnapshot) => boolean;
+      /** Known to be on the other side (false while the position is unknown). */
+      readonly clearsOn: (snapshot: VehicleSnapshot) => boolean;
     }
   | {
       readonly kind: "transition";
@@ -420,6 +424,10 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
     if (spec.above !== undefined) {
       const x = spec.above;
       const rearm = spec.rearm_below ?? x;
+      const clears =
+        spec.rearm_below === undefined
+          ? (v: unknown) => typeof v === "number" && v <= x
+          : (v: unknown) => typeof v === "number" && v < rearm;
       return {
         kind: "threshold",
         description: `${spec.signal} above ${x}${forText}${spec.rearm_below === undefined ? "" : `, re-arms below ${rearm}`}`,
@@ -429,7 +437,8 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
           const v = read(snapshot);
           return typeof v === "number" && v > x;
         },
-        clears: (v) => typeof v === "number" && (spec.rearm_below === undefined ? v <= x : v < rearm),
+        clears,
+        clearsOn: (snapshot) => clears(read(snapshot)),
         op: "above",
         threshold: x,
         ...(spec.rearm_below === undefined ? {} : { rearm }),
@@ -439,6 +448,10 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
     if (spec.below !== undefined) {
       const x = spec.below;
       const rearm = spec.rearm_above ?? x;
+      const clears =
+        spec.rearm_above === undefined
+          ? (v: unknown) => typeof v === "number" && v >= x
+          : (v: unknown) => typeof v === "number" && v > rearm;
       return {
         kind: "threshold",
         description: `${spec.signal} below ${x}${forText}${spec.rearm_above === undefined ? "" : `, re-arms above ${rearm}`}`,
@@ -448,7 +461,8 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
           const v = read(snapshot);
           return typeof v === "number" && v < x;
         },
-        clears: (v) => typeof v === "number" && (spec.rearm_above === undefined ? v >= x : v > rearm),
+        clears,
+        clearsOn: (snapshot) => clears(read(snapshot)),
         op: "below",
         threshold: x,
         ...(spec.rearm_above === undefined ? {} : { rearm }),
@@ -463,6 +477,10 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
       holds: (v) => v === x,
       holdsOn: (snapshot) => read(snapshot) === x,
       clears: (v) => v !== undefined && v !== x,
+      clearsOn: (snapshot) => {
+        const v = read(snapshot);
+        return v !== undefined && v !== x;
+      },
       op: "is",
       threshold: x,
       forMs,
@@ -487,6 +505,10 @@ const compileTrigger = (spec: TriggerSpec, zones: ReadonlyMap<string, CompiledZo
       holdsOn: (snapshot) => {
         const loc = snapshot.signals.location?.value;
         return loc !== undefined && zone.contains(loc.lat, loc.lon) === wantInside;
+      },
+      clearsOn: (snapshot) => {
+        const loc = snapshot.signals.location?.value;
+        return loc !== undefined && zone.contains(loc.lat, loc.lon) !== wantInside;
       },
     };
   }

@@ -52,8 +52,13 @@ export const evaluateEvent = (
   input: EvaluationInput,
   now: number | string | Date,
   options?: EvaluateOptions,
-): VehicleEvaluation =>
-  collect(rules.map((rule) => ({ rule, evaluation: evaluate(rule, states.get(rule.id), input, now, options) })));
+): VehicleEvaluation => {
+  const evaluations: RuleEvaluation[] = [];
+  for (const rule of rules) {
+    evaluations.push({ rule, evaluation: evaluate(rule, states.get(rule.id), input, now, options) });
+  }
+  return collect(evaluations);
+};
 
 /**
  * Runs due timers (for-durations, staleness, schedules) of every given rule of a vehicle.
@@ -70,16 +75,23 @@ export const tickVehicle = (
 ): VehicleEvaluation =>
   collect(rules.map((rule) => ({ rule, evaluation: tick(rule, states.get(rule.id), vehicle, snapshot, now) })));
 
-const collect = (evaluations: { rule: CompiledRule; evaluation: Evaluation }[]): VehicleEvaluation => {
-  const states: RuleState[] = [];
-  const firings: Firing[] = [];
-  const actions: Action[] = [];
-  const explanations: Explanation[] = [];
+type RuleEvaluation = { rule: CompiledRule; evaluation: Evaluation };
+
+/** Shared by every outcome without states, firings or actions: most events produce none. */
+const NONE: readonly never[] = Object.freeze([]);
+
+const collect = (evaluations: RuleEvaluation[]): VehicleEvaluation => {
+  let states: readonly RuleState[] = NONE;
+  let firings: readonly Firing[] = NONE;
+  let actions: readonly Action[] = NONE;
+  let explanations: readonly Explanation[] = NONE;
   for (const { evaluation } of evaluations) {
-    if (evaluation.changed) states.push(evaluation.state);
-    firings.push(...evaluation.firings);
-    actions.push(...evaluation.actions);
-    if (evaluation.firings.length === 0 && evaluation.explanation !== null) explanations.push(evaluation.explanation);
+    if (evaluation.changed) states = [...states, evaluation.state];
+    if (evaluation.firings.length > 0) firings = [...firings, ...evaluation.firings];
+    if (evaluation.actions.length > 0) actions = [...actions, ...evaluation.actions];
+    if (evaluation.firings.length === 0 && evaluation.explanation !== null) {
+      explanations = [...explanations, evaluation.explanation];
+    }
   }
   return { states, firings, actions, explanations, evaluations };
 };

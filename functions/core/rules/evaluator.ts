@@ -1,4 +1,5 @@
 import type { VehicleEvent } from "../model/event.ts";
+import { instantMs } from "../model/instant.ts";
 import type { SignalName } from "../model/signals.ts";
 import type { VehicleSnapshot } from "../model/snapshot.ts";
 import type { Vehicle } from "../model/vehicle.ts";
@@ -58,7 +59,20 @@ const RECENT_EVENTS = 16;
 const RECENT_FIRINGS = 4;
 
 type Instant = number | string | Date;
-const toMs = (t: Instant): number => (typeof t === "number" ? t : typeof t === "string" ? Date.parse(t) : t.getTime());
+const toMs = (t: Instant): number => (typeof t === "number" ? t : typeof t === "string" ? instantMs(t) : t.getTime());
+
+/** Shared by every evaluation that produced nothing, so the hot path allocates no arrays. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** The outcome of an evaluation that changed nothing (the common case). */
+const unchanged = (state: RuleState | undefined, explanation: Explanation | null = null): Evaluation => ({
+  state,
+  changed: false,
+  firings: NONE,
+  actions: NONE,
+  explanation,
+  duplicate: false,
+});
 
 /** A rule applies to a vehicle when enabled and the vehicle is in its scope. */
 export const ruleAppliesTo = (rule: CompiledRule, vehicle: Pick<Vehicle, "id" | "tags">): boolean => {
@@ -143,7 +157,7 @@ export const evaluate = (
         !state.recentEventIds.includes(event.id) &&
         isQuiet(rule, state.triggers, state.open, event, snapshotAfter, changed, dataArrived))
   ) {
-    return { state, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
+    return unchanged(state);
   }
 
   const nowMs = toMs(now);
@@ -163,19 +177,15 @@ export const evaluate = (
   // A state is worth creating only once something happens to it (or to start a schedule).
   const mustStore = created && (state !== undefined || rule.hasSchedule);
 
-  const eventMs = Date.parse(event.occurredAt);
+  const eventMs = instantMs(event.occurredAt);
   const ctxAfter: EvalContext = { vehicle, snapshot: snapshotAfter, event, atMs: eventMs };
   if (!mustStore && !isRelevant(rule, base, event, changed, dataArrived, eventMs)) {
-    return {
+    return unchanged(
       state,
-      changed: false,
-      firings: [],
-      actions: [],
-      explanation: wantExplanation
+      wantExplanation
         ? explain(rule, blankDraft(base), ctxAfter, nowMs, event, "ignored", ["nothing this rule watches changed"])
         : null,
-      duplicate: false,
-    };
+    );
   }
 
   const draft = blankDraft(base);
@@ -193,8 +203,8 @@ export const evaluate = (
         const sampleMs = changed.includes(signal) ? sampleTime(snapshotAfter, signal) : eventMs;
         let next = ts;
         // A `for` that elapsed before this sample fired at its deadline: the condition held until then.
-        if (ts.phase === "pending" && ts.deadline !== null && Date.parse(ts.deadline) <= sampleMs) {
-          const at = Date.parse(ts.deadline);
+        if (ts.phase === "pending" && ts.deadline !== null && instantMs(ts.deadline) <= sampleMs) {
+          const at = instantMs(ts.deadline);
           next = { ...ts, phase: "active" };
           occurrences.push({ at, trigger: i, cause: "timer", ctx: ctxBefore(at) });
         }
@@ -224,7 +234,7 @@ export const evaluate = (
       }
       case "stale": {
         if (ts.kind !== "level" || !dataArrived || snapshotAfter.lastEventAt === undefined) return;
-        const deadline = iso(Date.parse(snapshotAfter.lastEventAt) + trigger.afterMs);
+        const deadline = iso(instantMs(snapshotAfter.lastEventAt) + trigger.afterMs);
         if (ts.phase === "active") cleared = true;
         if (ts.phase !== "idle" || ts.deadline !== deadline) {
           draft.triggers[i] = { kind: "level", phase: "idle", since: null, deadline };
@@ -274,14 +284,7 @@ export const evaluate = (
   }
 
   if (!mustStore && draft.firings.length === 0 && !stateMoved(base, draft)) {
-    return {
-      state,
-      changed: false,
-      firings: [],
-      actions: [],
-      explanation: wantExplanation ? explain(rule, draft, ctxAfter, nowMs, event, outcomeOf(draft), []) : null,
-      duplicate: false,
-    };
+    return unchanged(state, wantExplanation ? explain(rule, draft, ctxAfter, nowMs, event, outcomeOf(draft), []) : null);
   }
   const next = finish(rule, base, draft, event.id);
   const explanation =
@@ -340,7 +343,7 @@ const isQuiet = (
         if (ts.phase === "idle") {
           if (trigger.holdsOn(after)) return false;
         } else {
-          if (levelTests(trigger, signalValue(after, signal)).clears) return false;
+          if (trigger.clearsOn(after)) return false;
           active = true;
         }
         continue;
@@ -386,7 +389,7 @@ const isRelevant = (
     if (t.kind === "stale" && dataArrived) return true;
   }
   for (const ts of base.triggers) {
-    if (ts.kind === "level" && ts.phase === "pending" && ts.deadline !== null && Date.parse(ts.deadline) <= eventMs)
+    if (ts.kind === "level" && ts.phase === "pending" && ts.deadline !== null && instantMs(ts.deadline) <= eventMs)
       return true;
     if (ts.kind === "schedule" && ts.nextAt === null) return true;
   }
@@ -407,9 +410,7 @@ export const tick = (
   snapshot: VehicleSnapshot,
   now: Instant,
 ): Evaluation => {
-  if (state === undefined && !rule.hasSchedule) {
-    return { state, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
-  }
+  if (state === undefined && !rule.hasSchedule) return unchanged(state);
   const nowMs = toMs(now);
   const [base, created] = adopt(rule, state, vehicle.id);
   const draft = blankDraft(base);
@@ -418,8 +419,8 @@ export const tick = (
   const ctxAt = (atMs: number): EvalContext => ({ vehicle, snapshot, event: undefined, atMs });
   rule.triggers.forEach((trigger, i) => {
     const ts = draft.triggers[i] as TriggerState;
-    if (ts.kind === "level" && ts.deadline !== null && Date.parse(ts.deadline) <= nowMs) {
-      const at = Date.parse(ts.deadline);
+    if (ts.kind === "level" && ts.deadline !== null && instantMs(ts.deadline) <= nowMs) {
+      const at = instantMs(ts.deadline);
       if (trigger.kind === "stale" && ts.phase === "idle") {
         draft.triggers[i] = { kind: "level", phase: "active", since: ts.deadline, deadline: ts.deadline };
         occurrences.push({ at, trigger: i, cause: "staleness", ctx: ctxAt(at) });
@@ -434,15 +435,15 @@ export const tick = (
       if (ts.nextAt === null) {
         draft.triggers[i] = scheduleNext(trigger.cron, vehicle.timeZone, nowMs);
         touched = true;
-      } else if (Date.parse(ts.nextAt) <= nowMs) {
-        const at = Date.parse(ts.nextAt);
+      } else if (instantMs(ts.nextAt) <= nowMs) {
+        const at = instantMs(ts.nextAt);
         draft.triggers[i] = scheduleNext(trigger.cron, vehicle.timeZone, nowMs);
         occurrences.push({ at, trigger: i, cause: "schedule", ctx: ctxAt(at) });
         touched = true;
       }
     }
   });
-  if (!touched) return { state, changed: false, firings: [], actions: [], explanation: null, duplicate: false };
+  if (!touched) return unchanged(state);
   occurrences.sort((a, b) => a.at - b.at);
   for (const o of occurrences) decide(rule, draft, o, nowMs, undefined);
   const next = finish(rule, base, draft, null);
@@ -470,7 +471,7 @@ const anyLevelActive = (draft: Draft): boolean =>
   draft.triggers.some((t) => t.kind === "level" && t.phase === "active");
 
 const sampleTime = (snapshot: VehicleSnapshot, signal: SignalName): number =>
-  Date.parse((snapshot.signals[signal] as { observedAt: string }).observedAt);
+  instantMs((snapshot.signals[signal] as { observedAt: string }).observedAt);
 
 /** Signals whose held sample differs between two snapshots (what an event actually changed). */
 const changedSignals = (before: VehicleSnapshot, after: VehicleSnapshot): SignalName[] => {
@@ -519,7 +520,7 @@ const decide = (rule: CompiledRule, draft: Draft, o: Occurrence, nowMs: number, 
     reasons.push(
       `late: ${formatDuration(lateBy)} after the fact, more than max_event_delay ${formatDuration(rule.maxEventDelayMs)}`,
     );
-  } else if (draft.cooldownUntil !== null && o.at < Date.parse(draft.cooldownUntil)) {
+  } else if (draft.cooldownUntil !== null && o.at < instantMs(draft.cooldownUntil)) {
     status = "cooldown";
     reasons.push(`cooldown until ${draft.cooldownUntil}`);
   }
@@ -710,8 +711,8 @@ const finish = (rule: CompiledRule, base: RuleState, draft: Draft, eventId: stri
   let dueMs = Number.POSITIVE_INFINITY;
   for (const ts of draft.triggers) {
     if (ts.kind === "level" && ts.deadline !== null && ts.phase !== "active")
-      dueMs = Math.min(dueMs, Date.parse(ts.deadline));
-    if (ts.kind === "schedule" && ts.nextAt !== null) dueMs = Math.min(dueMs, Date.parse(ts.nextAt));
+      dueMs = Math.min(dueMs, instantMs(ts.deadline));
+    if (ts.kind === "schedule" && ts.nextAt !== null) dueMs = Math.min(dueMs, instantMs(ts.nextAt));
   }
   let recentEventIds = base.recentEventIds;
   let recentFirings = base.recentFirings;

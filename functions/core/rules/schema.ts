@@ -1,5 +1,6 @@
 import { isValidCell } from "h3-js";
 import { z } from "zod";
+import { VEHICLE_COMMANDS } from "../model/commands.ts";
 import { EVENT_TYPES } from "../model/event.ts";
 import { SIGNAL_NAMES, type SignalName } from "../model/signals.ts";
 import { VehicleId } from "../model/vehicle.ts";
@@ -30,17 +31,8 @@ export const NUMERIC_SIGNALS = [
 /** Signals compared with `is` / `in`. */
 export const STATE_SIGNALS = ["is_plugged_in", "mil_on", "is_locked", "ignition_on", "charge_state"] as const;
 
-export const VEHICLE_COMMANDS = [
-  "lock",
-  "unlock",
-  "start_charge",
-  "stop_charge",
-  "set_charge_limit",
-  "set_destination",
-  "open_trunk",
-  "open_frunk",
-] as const;
-export type VehicleCommand = (typeof VEHICLE_COMMANDS)[number];
+// Defined with the canonical model so dispatch and providers need not load the rule compiler.
+export { VEHICLE_COMMANDS, type VehicleCommand } from "../model/commands.ts";
 
 export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 

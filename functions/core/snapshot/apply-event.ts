@@ -1,4 +1,5 @@
 import type { VehicleEvent } from "../model/event.ts";
+import { compareInstants } from "../model/instant.ts";
 import type { SignalName, SignalSamples } from "../model/signals.ts";
 import type { VehicleSnapshot } from "../model/snapshot.ts";
 
@@ -9,6 +10,8 @@ export type SnapshotChange = {
   /** Signals this event carried that were older than the snapshot's sample and so were ignored. */
   stale: SignalName[];
 };
+
+type Sample = { observedAt: string };
 
 /**
  * Applies an event's signal samples to a snapshot, per signal: a sample replaces
@@ -22,18 +25,23 @@ export const applyEventToSnapshot = (snapshot: VehicleSnapshot, event: VehicleEv
   const sourceEventIds: Record<string, string> = { ...snapshot.sourceEventIds };
   const changed: SignalName[] = [];
   const stale: SignalName[] = [];
-  for (const [name, sample] of Object.entries(event.signals) as [SignalName, { observedAt: string }][]) {
-    const held = snapshot.signals[name] as { observedAt: string } | undefined;
-    if (held !== undefined && !isNewer(sample.observedAt, event.id, held.observedAt, snapshot.sourceEventIds[name])) {
-      stale.push(name);
+  const held = snapshot.signals as Record<string, Sample | undefined>;
+  const heldEventIds = snapshot.sourceEventIds as Record<string, string | undefined>;
+  const incoming = event.signals as Record<string, Sample>;
+  // for…in rather than Object.entries: no [name, sample] pair allocated per signal.
+  for (const name in incoming) {
+    const sample = incoming[name] as Sample;
+    const heldSample = held[name];
+    if (heldSample !== undefined && !isNewer(sample.observedAt, event.id, heldSample.observedAt, heldEventIds[name])) {
+      stale.push(name as SignalName);
       continue;
     }
     signals[name] = sample;
     sourceEventIds[name] = event.id;
-    changed.push(name);
+    changed.push(name as SignalName);
   }
   const lastEventAt =
-    snapshot.lastEventAt === undefined || Date.parse(event.occurredAt) > Date.parse(snapshot.lastEventAt)
+    snapshot.lastEventAt === undefined || compareInstants(event.occurredAt, snapshot.lastEventAt) > 0
       ? event.occurredAt
       : snapshot.lastEventAt;
   return {
@@ -44,8 +52,9 @@ export const applyEventToSnapshot = (snapshot: VehicleSnapshot, event: VehicleEv
 };
 
 const isNewer = (observedAt: string, eventId: string, heldAt: string, heldEventId: string | undefined): boolean => {
-  const delta = Date.parse(observedAt) - Date.parse(heldAt);
-  if (delta !== 0) return delta > 0;
+  // Compared as text when both are canonical ISO strings (see instant.ts): no Date.parse per sample.
+  const order = compareInstants(observedAt, heldAt);
+  if (order !== 0) return order > 0;
   // Same instant: the same event applied again changes nothing; two events tie-break by id.
   return heldEventId === undefined || eventId > heldEventId;
 };

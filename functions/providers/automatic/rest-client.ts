@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { VehicleCommand } from "#core/model/commands.ts";
 import type { SignalSamples } from "#core/model/signals.ts";
 import type { Provider } from "#core/model/vehicle.ts";
 import { UnsupportedCommandError } from "#core/providers/errors.ts";
@@ -10,7 +11,6 @@ import type {
   VehicleCommandClient,
   VehicleDataClient,
 } from "#core/providers/ports.ts";
-import type { VehicleCommand } from "#core/rules/schema.ts";
 import { round3, toIsoUtc } from "#core/units/convert.ts";
 import { ProviderResponseInvalidError } from "../http/errors.ts";
 import { fetchJson, type HttpOptions, type RequestMeter } from "../http/fetch-json.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /*
  * Automatic REST API bodies, from ../shared/seeds/automatic-api.txt ("Rest API", "API Objects").

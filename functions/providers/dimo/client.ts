@@ -1,5 +1,6 @@
 import { isValidCell } from "h3-js";
-import { z } from "zod";
+import * as z from "zod";
+import type { VehicleCommand } from "#core/model/commands.ts";
 import type { Provider } from "#core/model/vehicle.ts";
 import { ProviderAuthError, UnsupportedCommandError } from "#core/providers/errors.ts";
 import type {
@@ -10,7 +11,6 @@ import type {
   VehicleCommandClient,
   VehicleDataClient,
 } from "#core/providers/ports.ts";
-import type { VehicleCommand } from "#core/rules/schema.ts";
 import { fetchJson, type HttpOptions, type JsonRequest, type RequestMeter } from "../http/fetch-json.ts";
 import { DimoGeofenceInvalidError } from "./errors.ts";
 import { type DimoHistorySample, normalizeDimoHistory, normalizeDimoStatus } from "./normalize.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /*
  * DIMO response bodies, from ../shared/seeds/dimo-devices-api.txt and dimo-device-data-api.txt.

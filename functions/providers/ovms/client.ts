@@ -1,4 +1,5 @@
-import { z } from "zod";
+import * as z from "zod";
+import type { VehicleCommand } from "#core/model/commands.ts";
 import type { Provider } from "#core/model/vehicle.ts";
 import { ProviderAuthError, UnsupportedCommandError } from "#core/providers/errors.ts";
 import type {
@@ -9,7 +10,6 @@ import type {
   VehicleCommandClient,
   VehicleDataClient,
 } from "#core/providers/ports.ts";
-import type { VehicleCommand } from "#core/rules/schema.ts";
 import { fetchJson, type HttpOptions, type RequestMeter } from "../http/fetch-json.ts";
 import { normalizeOvms } from "./normalize.ts";
 import {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /*
  * OVMS server HTTP API responses, from ../shared/seeds/ovms-server-http-api.txt. The server passes

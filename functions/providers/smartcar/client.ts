@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import type { VehicleCommand } from "#core/model/commands.ts";
 import {
   ProviderAuthError,
   ProviderConflictError,
@@ -16,7 +17,6 @@ import type {
   VehicleCommandClient,
   VehicleDataClient,
 } from "#core/providers/ports.ts";
-import type { VehicleCommand } from "#core/rules/schema.ts";
 import { SmartcarCommandParamsError, SmartcarHttpError } from "./errors.ts";
 import { normalizeSmartcarResponses } from "./normalize-rest.ts";
 import {

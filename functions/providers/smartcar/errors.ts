@@ -1,6 +1,6 @@
 import { IngestError } from "#core/ingest/errors.ts";
+import type { VehicleCommand } from "#core/model/commands.ts";
 import { ProviderError } from "#core/providers/errors.ts";
-import type { VehicleCommand } from "#core/rules/schema.ts";
 import type { SmartcarErrorBody } from "./rest-schema.ts";
 
 /**
