@@ -1,16 +1,31 @@
+import { ConfigError } from "#shared/config.ts";
+import { actionsCommand } from "./actions.ts";
+import { resolveTarget } from "./connection.ts";
 import { rulesCommand } from "./rules.ts";
+import { vehiclesCommand } from "./vehicles.ts";
 
-const USAGE = `usage: dashlight rules <command>
+const USAGE = `usage: dashlight <rules|vehicles|actions> <command>
 
 commands:
   rules validate [paths...]   validate rule files (default: rules/); one file:line:column line per problem
   rules schema                print the JSON Schema of rule files
   rules test [dir]            run fixtures in <dir>/fixtures against the rules in <dir> (default: rules)
+  vehicles add|list|remove    register vehicles to poll (the running npm start, or DASHLIGHT_TABLE_NAME's deployment)
+  actions redrive             move dead-lettered actions back to the actions queue after a fix
 `;
 
 const main = async (argv: readonly string[]): Promise<number> => {
   const [group, ...rest] = argv;
-  if (group === "rules") return rulesCommand(rest, { out: process.stdout, err: process.stderr });
+  const io = { out: process.stdout, err: process.stderr };
+  try {
+    if (group === "rules") return await rulesCommand(rest, io);
+    if (group === "vehicles") return await vehiclesCommand(rest, () => resolveTarget(), io);
+    if (group === "actions") return await actionsCommand(rest, () => resolveTarget(), io);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`dashlight: ${error.message}\n`);
+    return 1;
+  }
   process.stderr.write(USAGE);
   return group === undefined || group === "help" || group === "--help" ? 0 : 2;
 };

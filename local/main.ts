@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, optionalEnv } from "#shared/config.ts";
 import { DEMO_VEHICLE, startDemo } from "./demo.ts";
 import { startLocalRuntime } from "./runtime.ts";
+import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 
 /**
  * `npm start`: Dashlight on this machine. Configuration by environment:
@@ -55,6 +56,19 @@ const main = async () => {
     "Press Ctrl+C to stop.",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+  // For `npx dashlight vehicles …` and `actions redrive`: where this runtime listens.
+  const runtimeDir = dataDir ?? ".dashlight";
+  writeRuntimeFile(runtimeDir, {
+    pid: process.pid,
+    url: runtime.url,
+    endpoints: runtime.endpoints,
+    tableName: runtime.provisioned.tableName,
+    queues: {
+      events: runtime.provisioned.eventsQueue,
+      actions: runtime.provisioned.actionsQueue,
+      pollJobs: runtime.provisioned.pollJobsQueue,
+    },
+  });
   // With nothing configured, a demo car drives through the example rules; DASHLIGHT_DEMO=0 turns it off.
   const demoWanted =
     (optionalEnv("DASHLIGHT_DEMO") ?? (automaticSecret === LOCAL_AUTOMATIC_SECRET ? "1" : "0")) === "1";
@@ -65,6 +79,7 @@ const main = async () => {
     process.stdout.write(`Demo: the car automatic:${DEMO_VEHICLE} is driving; its firings appear below.\n`);
   const shutdown = async () => {
     stopDemo?.();
+    removeRuntimeFile(runtimeDir);
     await runtime.stop();
     process.exit(0);
   };

@@ -1,14 +1,17 @@
 import { createDispatcher } from "#adapters/dispatcher.ts";
+import { type ProviderClient, providerClientsFromEnv } from "#adapters/providers/clients.ts";
 import type { CommandClients } from "#core/dispatch/ports.ts";
+import type { Provider } from "#core/model/vehicle.ts";
 import { dispatchConfigFromEnv } from "#shared/dispatch-config.ts";
 
 const config = await dispatchConfigFromEnv();
 /**
- * The provider command clients (functions/providers/<name>/), by provider. None
- * is wired yet: a command to a provider without a client is recorded failed
- * ("no command client is configured for …").
+ * The provider command clients configured for this deployment. A command to a
+ * provider without one is recorded failed ("no command client is configured for …").
  */
-const commandClients: CommandClients = new Map();
+const commandClients: CommandClients = new Map(
+  Object.entries(providerClientsFromEnv()) as [Provider, ProviderClient][],
+);
 
 /**
  * Consumes the actions queue: performs each action exactly once per delivery

@@ -4,7 +4,7 @@ import * as z from "zod";
 import { createDocumentClient, createSqsClient } from "#adapters/aws-clients.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
-import { dataClientsFromEnv } from "#adapters/providers/clients.ts";
+import { providerClientsFromEnv } from "#adapters/providers/clients.ts";
 import { SqsEventQueue } from "#adapters/sqs/event-queue.ts";
 import { parsePayload } from "#core/ingest/errors.ts";
 import { VehicleId } from "#core/model/vehicle.ts";
@@ -18,7 +18,7 @@ const documentClient = createDocumentClient(config.endpoints);
 const ports = {
   registry: new DynamoDbPollRegistry(documentClient, config.tableName),
   snapshots: new DynamoDbVehicleStore(documentClient, config.tableName),
-  clients: await dataClientsFromEnv(),
+  clients: providerClientsFromEnv(),
   events: new SqsEventQueue(createSqsClient(config.endpoints), config.eventsQueueUrl),
 };
 const processor = new BatchProcessor(EventType.SQS);

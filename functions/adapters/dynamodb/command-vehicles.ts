@@ -13,7 +13,7 @@ export class StoredCommandVehicles implements CommandVehicles {
     const state = await this.vehicles.loadVehicleState(vehicleId);
     const vehicle = state.vehicle;
     if (vehicle === undefined) return undefined;
-    const credentialsRef = (vehicle as { credentialsRef?: string }).credentialsRef ?? vehicle.id;
+    const credentialsRef = vehicle.credentialsRef ?? vehicle.id;
     return {
       ref: {
         vehicleId: vehicle.id,

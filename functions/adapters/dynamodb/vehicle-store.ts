@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { StateConflictError } from "#core/events/errors.ts";
 import type { VehicleState, VehicleStore } from "#core/events/ports.ts";
 import { emptySnapshot, type VehicleSnapshot } from "#core/model/snapshot.ts";
@@ -144,6 +150,29 @@ export class DynamoDbVehicleStore implements VehicleStore {
       if (existing === undefined) throw new StorageError(`vehicle ${vehicle.id} vanished while registering`);
       return existing;
     }
+  }
+
+  /** Stores a registration as given, replacing any (an operator's `dashlight vehicles add`). */
+  async putVehicle(vehicle: Vehicle): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: vehiclePk(vehicle.id),
+          sk: PROFILE_SK,
+          gsi1pk: VEHICLES_GSI1PK,
+          gsi1sk: vehicle.id,
+          vehicle: JSON.stringify(vehicle),
+        },
+      }),
+    );
+  }
+
+  /** Forgets the registration; the vehicle's events, firings and snapshot stay for history. */
+  async removeVehicle(vehicleId: VehicleId): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: vehiclePk(vehicleId), sk: PROFILE_SK } }),
+    );
   }
 
   async getVehicle(vehicleId: VehicleId): Promise<Vehicle | undefined> {

@@ -33,6 +33,8 @@ export const Vehicle = z.object({
   /** IANA time zone, used for schedules and time-of-day windows. */
   timeZone: z.string().min(1),
   contacts: z.array(Contact),
+  /** Names the configured credentials that reach this vehicle at its provider (polls and commands). */
+  credentialsRef: z.string().min(1).optional(),
   createdAt: z.iso.datetime(),
 });
 export type Vehicle = z.infer<typeof Vehicle>;
