@@ -44,6 +44,12 @@ const HANDLER_ENV = {
   DASHLIGHT_RAW_RETENTION_DAYS: "30",
   DASHLIGHT_ACTIONS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/dashlight-bench-actions",
   DASHLIGHT_RULES_DIR: join(REPO_ROOT, DEFAULT_RULES_DIR),
+  DASHLIGHT_POLL_JOBS_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/dashlight-bench-poll-jobs",
+  DASHLIGHT_MODE: "aws",
+  DASHLIGHT_SMS_TRANSPORT: "sns",
+  DASHLIGHT_EMAIL_TRANSPORT: "outbox",
+  DASHLIGHT_WEBHOOK_TRANSPORT: "http",
+  DASHLIGHT_WEBHOOK_SIGNING_SECRET: "bench",
 };
 
 /** The Lambda entries: every functions/handlers/*.ts that exports a handler. */
