@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
-import { Provider, Vehicle, VehicleId, vehicleIdOf } from "#core/model/vehicle.ts";
+import { isTimeZone, Provider, Vehicle, VehicleId, vehicleIdOf } from "#core/model/vehicle.ts";
+import { registerVehicle } from "#core/vehicles/register-vehicle.ts";
 import type { Target } from "./connection.ts";
 
 type Output = { write(text: string): unknown };
@@ -68,23 +69,14 @@ const add = async (args: readonly string[], target: Target, io: Io): Promise<num
     credentialsRef: values.credentials,
     createdAt: new Date().toISOString(),
   });
-  await new DynamoDbVehicleStore(target.documentClient, target.tableName).putVehicle(vehicle);
-  if (!values["no-poll"]) {
-    const registry = new DynamoDbPollRegistry(target.documentClient, target.tableName);
-    const existing = await registry.get(vehicle.id);
-    const now = new Date().toISOString();
-    await registry.save({
-      vehicleId: vehicle.id,
-      provider: vehicle.provider,
-      providerVehicleId,
-      credentialsRef: values.credentials,
-      state: { budgetDay: now.slice(0, 10), requestsToday: 0, consecutiveFailures: 0, nextPollAt: now },
-      staleSince: null,
-      lastError: null,
-      needsReauth: false,
-      version: (existing?.version ?? 0) + 1,
-    });
-  }
+  await registerVehicle(
+    { ...vehicle, credentialsRef: values.credentials },
+    {
+      vehicles: new DynamoDbVehicleStore(target.documentClient, target.tableName),
+      polls: new DynamoDbPollRegistry(target.documentClient, target.tableName),
+    },
+    { poll: !values["no-poll"], now: new Date() },
+  );
   io.out.write(
     `registered ${vehicle.id} (${vehicle.displayName}) in ${target.describe}${values["no-poll"] ? "" : "; polling from now"}\n`,
   );
@@ -124,13 +116,4 @@ const remove = async (args: readonly string[], target: Target, io: Io): Promise<
   await new DynamoDbVehicleStore(target.documentClient, target.tableName).removeVehicle(id.data);
   io.out.write(`removed ${id.data} (its events and firings are kept)\n`);
   return 0;
-};
-
-const isTimeZone = (zone: string): boolean => {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 };

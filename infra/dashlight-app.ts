@@ -5,7 +5,7 @@ import { compileRuleSourcesOrThrow } from "#core/rules/compiler.ts";
 import { DEFAULT_RULES_DIR, REPO_ROOT } from "./bundling.ts";
 import { readRuleSources } from "./rules-bundle.ts";
 import { StatefulStack } from "./stateful-stack.ts";
-import { StatelessStack } from "./stateless-stack.ts";
+import { type SmartcarSettings, StatelessStack } from "./stateless-stack.ts";
 
 export const STACK_NAMES = { stateful: "DashlightStateful", stateless: "DashlightStateless" } as const;
 
@@ -16,6 +16,7 @@ export const STACK_NAMES = { stateful: "DashlightStateful", stateless: "Dashligh
  *
  * Context: `dashlight:alarmEmail` (where DLQ alarms are emailed),
  * `dashlight:sesIdentity` (the verified SES address or domain rule emails come from),
+ * `dashlight:smartcar` ({ clientId, redirectUri, apiBaseUrl? }: Smartcar Connect and polling),
  * `dashlight:rulesDir` (the rule files to ship, default rules/).
  */
 export const buildDashlightApp = (app: App) => {
@@ -31,14 +32,17 @@ export const buildDashlightApp = (app: App) => {
     ...(process.env.CDK_DEFAULT_REGION === undefined ? {} : { region: process.env.CDK_DEFAULT_REGION }),
   };
   const alarmEmail = app.node.tryGetContext("dashlight:alarmEmail") as string | undefined;
+  const smartcar = app.node.tryGetContext("dashlight:smartcar") as SmartcarSettings | undefined;
   const stateful = new StatefulStack(app, STACK_NAMES.stateful, {
     env,
     description: "Dashlight: table, queues, dead-letter alarms, provider secrets",
     alarmEmail,
+    smartcarConnect: smartcar !== undefined,
   });
   const stateless = new StatelessStack(app, STACK_NAMES.stateless, {
     env,
     sesIdentity: app.node.tryGetContext("dashlight:sesIdentity") as string | undefined,
+    smartcar,
     description: "Dashlight: functions, HTTP API, schedules",
     stateful,
   });

@@ -31,6 +31,8 @@ export const CONSUMER_TIMEOUTS = {
 } as const;
 
 export type StatefulStackProps = StackProps & {
+  /** With Smartcar Connect configured, its client secret, token encryption key and cookie key are created. */
+  smartcarConnect?: boolean;
   /** Where the DLQ alarms are emailed; without it they only notify the alarm topic. */
   alarmEmail?: string | undefined;
 };
@@ -49,6 +51,10 @@ export class StatefulStack extends Stack {
   readonly automaticWebhookSecret: Secret;
   readonly smartcarManagementToken: Secret;
   readonly webhookSigningSecret: Secret;
+  /** Present when Smartcar Connect is configured (context `dashlight:smartcar`). */
+  readonly smartcarSecrets:
+    | { clientSecret: Secret; tokenEncryptionKey: Secret; connectCookieSecret: Secret }
+    | undefined;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
     super(scope, id, props);
@@ -103,11 +109,39 @@ export class StatefulStack extends Stack {
         "Every webhook receiver verifies signatures with this key; rotating it without them would make every delivery fail verification, so it is rotated by hand together with the receivers.",
     });
 
+    this.smartcarSecrets = props.smartcarConnect ? this.smartcarConnectSecrets() : undefined;
+
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "AutomaticWebhookSecretArn", { value: this.automaticWebhookSecret.secretArn });
     new CfnOutput(this, "SmartcarManagementTokenSecretArn", { value: this.smartcarManagementToken.secretArn });
     new CfnOutput(this, "WebhookSigningSecretArn", { value: this.webhookSigningSecret.secretArn });
     new CfnOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn });
+  }
+
+  /**
+   * Smartcar Connect's secrets. The operator puts the client secret from the Smartcar dashboard and a
+   * 32-byte base64 key (`openssl rand -base64 32`) in place of the generated placeholders; a placeholder
+   * key stops the functions' cold start with a message naming the variable, never weakens the sealing.
+   */
+  private smartcarConnectSecrets() {
+    const clientSecret = new Secret(this, "SmartcarClientSecret", {
+      description: "Dashlight: the Smartcar application client secret (OAuth); replace the generated placeholder",
+    });
+    const tokenEncryptionKey = new Secret(this, "TokenEncryptionKey", {
+      description: "Dashlight: the AES-256-GCM key sealing stored provider tokens; put `openssl rand -base64 32` here",
+    });
+    const connectCookieSecret = new Secret(this, "ConnectCookieSecret", {
+      description: "Dashlight: the HMAC key of the Connect flow's short-lived session cookie",
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
+    for (const secret of [clientSecret, tokenEncryptionKey, connectCookieSecret]) {
+      Validations.of(secret).acknowledge({
+        id: "AwsSolutions-SMG4",
+        reason:
+          "Rotating the client secret is done in the Smartcar dashboard, and rotating the sealing key needs every stored token re-sealed; a Lambda rotator can do neither, so these are rotated by hand.",
+      });
+    }
+    return { clientSecret, tokenEncryptionKey, connectCookieSecret };
   }
 
   /**

@@ -16,7 +16,15 @@ export const RAW_RETENTION_DAYS = 30;
 /** Steady and burst request rates of the whole API: far above real provider traffic, far below a runaway bill. */
 export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
+/** Smartcar as configured for a deployment (context `dashlight:smartcar`). */
+export type SmartcarSettings = { clientId: string; redirectUri: string; apiBaseUrl?: string };
+
+/** The Vehicles API the seed documents. */
+const SMARTCAR_API_BASE_URL = "https://vehicle.api.smartcar.com/v2.0";
+
 export type StatelessStackProps = StackProps & {
+  /** Smartcar Connect and polling; without it the connect routes answer 404 and Smartcar vehicles are not polled. */
+  smartcar?: SmartcarSettings | undefined;
   /** The verified SES identity (address or domain) emails are sent from; undefined sends email to the outbox. */
   sesIdentity?: string | undefined;
   stateful: Pick<
@@ -28,6 +36,7 @@ export type StatelessStackProps = StackProps & {
     | "automaticWebhookSecret"
     | "smartcarManagementToken"
     | "webhookSigningSecret"
+    | "smartcarSecrets"
   >;
 };
 
@@ -50,7 +59,23 @@ export class StatelessStack extends Stack {
       automaticWebhookSecret,
       smartcarManagementToken,
       webhookSigningSecret,
+      smartcarSecrets,
     } = props.stateful;
+    const smartcar =
+      props.smartcar === undefined || smartcarSecrets === undefined
+        ? undefined
+        : { settings: props.smartcar, secrets: smartcarSecrets };
+    /** Gives a function Smartcar's configuration and the token store's access, when Smartcar is configured. */
+    const withSmartcar = (fn: DashlightFunction): DashlightFunction =>
+      smartcar === undefined
+        ? fn
+        : fn
+            .bindTable(table, ["UpdateItem"])
+            .withEnvironment("SMARTCAR_API_BASE_URL", smartcar.settings.apiBaseUrl ?? SMARTCAR_API_BASE_URL)
+            .withEnvironment("SMARTCAR_CLIENT_ID", smartcar.settings.clientId)
+            .withEnvironment("SMARTCAR_REDIRECT_URI", smartcar.settings.redirectUri)
+            .bindSecret(smartcar.secrets.clientSecret, "SMARTCAR_CLIENT_SECRET")
+            .bindSecret(smartcar.secrets.tokenEncryptionKey, "DASHLIGHT_TOKEN_ENCRYPTION_KEY");
 
     const ingest = new DashlightFunction(this, "Ingest", {
       entry: "ingest",
@@ -99,16 +124,29 @@ export class StatelessStack extends Stack {
       .bindQueue(pollJobsQueue.queue, "DASHLIGHT_POLL_JOBS_QUEUE_URL", { send: true })
       .runOnSchedule(ScheduleExpression.rate(Duration.minutes(1)), "Dashlight poll scheduler");
 
-    const pollWorker = new DashlightFunction(this, "PollWorker", {
-      entry: "poll-worker",
-      description: "Poll jobs queue consumer: poll one vehicle, diff against its snapshot, enqueue the events",
-      timeout: pollJobsQueue.consumerTimeout,
-    })
-      .bindTable(table, ["GetItem", "Query", "PutItem"])
-      .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: true })
-      .consume(pollJobsQueue, { batchSize: 10 });
+    const pollWorker = withSmartcar(
+      new DashlightFunction(this, "PollWorker", {
+        entry: "poll-worker",
+        description: "Poll jobs queue consumer: poll one vehicle, diff against its snapshot, enqueue the events",
+        timeout: pollJobsQueue.consumerTimeout,
+      })
+        .bindTable(table, ["GetItem", "Query", "PutItem"])
+        .bindQueue(eventsQueue.queue, "DASHLIGHT_EVENTS_QUEUE_URL", { send: true })
+        .consume(pollJobsQueue, { batchSize: 10 }),
+    );
 
-    const dispatchActions = this.dispatchFunction(props.sesIdentity, actionsQueue, table, webhookSigningSecret);
+    const dispatchActions = withSmartcar(
+      this.dispatchFunction(props.sesIdentity, actionsQueue, table, webhookSigningSecret),
+    );
+
+    const connect = new DashlightFunction(this, "Connect", {
+      entry: "connect",
+      description: "Smartcar Connect: GET /connect/smartcar and its OAuth callback; registers the owner's vehicles",
+      timeout: Duration.seconds(20),
+    }).bindTable(table, ["GetItem", "PutItem"]);
+    if (smartcar !== undefined) {
+      withSmartcar(connect).bindSecret(smartcar.secrets.connectCookieSecret, "DASHLIGHT_CONNECT_COOKIE_SECRET");
+    }
 
     const dispatchApi = new DashlightFunction(this, "DispatchApi", {
       entry: "dispatch-api",
@@ -124,12 +162,14 @@ export class StatelessStack extends Stack {
       pollWorker,
       dispatchActions,
       dispatchApi,
+      connect,
     };
 
     ({ api: this.api, stage: this.stage } = this.httpApi({
       ingest,
       "management-api": managementApi,
       "dispatch-api": dispatchApi,
+      connect,
     }));
 
     const url = this.stage.url;
@@ -241,7 +281,9 @@ export class StatelessStack extends Stack {
         Validations.of(created).acknowledge({
           id: "AwsSolutions-APIG4",
           reason:
-            "A provider webhook: providers cannot sign AWS requests; the handler verifies each delivery (Smartcar SC-Signature HMAC, Automatic per-account secret compared in constant time).",
+            route.fn === "connect"
+              ? "Smartcar Connect runs in a car owner's browser, which cannot sign AWS requests; the callback is accepted only with the HMAC-signed session cookie and the OAuth state it carries."
+              : "A provider webhook: providers cannot sign AWS requests; the handler verifies each delivery (Smartcar SC-Signature HMAC, Automatic per-account secret compared in constant time).",
         });
       }
     }

@@ -91,6 +91,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const pollWorker = await importHandler<SqsHandler>("poll-worker", instance);
   const dispatchActions = await importHandler<SqsHandler>("dispatch-actions", instance);
   const dispatchApi = await importHandler<HttpHandler>("dispatch-api", instance);
+  const connect = await importHandler<HttpHandler>("connect", instance);
 
   const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
   const pollers: QueuePoller[] = [
@@ -144,7 +145,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const gateway = await startHttpGateway({
     port: options.port,
     routes: HTTP_ROUTES,
-    handlers: { ingest, "management-api": managementApi, "dispatch-api": dispatchApi },
+    handlers: { ingest, "management-api": managementApi, "dispatch-api": dispatchApi, connect },
     extra: (request, response) => {
       if (request.method !== "GET" || request.url !== "/health") return false;
       deadLetterDepths(sqs, provisioned).then(

@@ -10,7 +10,7 @@ const config = await dispatchConfigFromEnv();
  * provider without one is recorded failed ("no command client is configured for …").
  */
 const commandClients: CommandClients = new Map(
-  Object.entries(providerClientsFromEnv()) as [Provider, ProviderClient][],
+  Object.entries(await providerClientsFromEnv(config)) as [Provider, ProviderClient][],
 );
 
 /**

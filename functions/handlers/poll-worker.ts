@@ -18,7 +18,7 @@ const documentClient = createDocumentClient(config.endpoints);
 const ports = {
   registry: new DynamoDbPollRegistry(documentClient, config.tableName),
   snapshots: new DynamoDbVehicleStore(documentClient, config.tableName),
-  clients: providerClientsFromEnv(),
+  clients: await providerClientsFromEnv(config),
   events: new SqsEventQueue(createSqsClient(config.endpoints), config.eventsQueueUrl),
 };
 const processor = new BatchProcessor(EventType.SQS);

@@ -5,6 +5,9 @@
 export const HTTP_ROUTES = [
   { routeKey: "POST /webhooks/automatic/{secret}", fn: "ingest", pathDefaults: { provider: "automatic" } },
   { routeKey: "POST /webhooks/{provider}", fn: "ingest" },
+  // Public: the vehicle owner's browser goes through these (Smartcar Connect).
+  { routeKey: "GET /connect/smartcar", fn: "connect" },
+  { routeKey: "GET /connect/smartcar/callback", fn: "connect" },
   { routeKey: "GET /vehicles", fn: "management-api", management: true },
   { routeKey: "GET /vehicles/{id}", fn: "management-api", management: true },
   { routeKey: "GET /vehicles/{id}/events", fn: "management-api", management: true },

@@ -46,7 +46,7 @@ beforeAll(() => {
 
 describe("the real bundles (local esbuild, no Docker)", () => {
   it("bundles each function as minified ESM with a linked source map", () => {
-    expect(bundles).toHaveLength(8);
+    expect(bundles).toHaveLength(9);
     for (const { dir } of bundles) {
       const code = readFileSync(join(dir, "index.mjs"), "utf8");
       expect(code.startsWith(ESM_REQUIRE_SHIM)).toBe(true);

@@ -47,6 +47,8 @@ describe("cdk-nag AwsSolutions", () => {
         "DashlightStateful/WebhookSigningSecret AwsSolutions-SMG4",
         "DashlightStateless/HttpApi/POST--webhooks--automatic--{secret} AwsSolutions-APIG4",
         "DashlightStateless/HttpApi/POST--webhooks--{provider} AwsSolutions-APIG4",
+        "DashlightStateless/HttpApi/GET--connect--smartcar AwsSolutions-APIG4",
+        "DashlightStateless/HttpApi/GET--connect--smartcar--callback AwsSolutions-APIG4",
         "DashlightStateless/Tick/ScheduleRole AwsSolutions-IAM5[Resource::<TickFunction412909D5.Arn>:*]",
         "DashlightStateless/PollSchedule/ScheduleRole AwsSolutions-IAM5[Resource::<PollScheduleFunction56E57902.Arn>:*]",
         ...[
@@ -58,6 +60,7 @@ describe("cdk-nag AwsSolutions", () => {
           "PollWorker",
           "DispatchActions",
           "DispatchApi",
+          "Connect",
         ].flatMap((fn) => [
           `DashlightStateless/${fn}/Function AwsSolutions-L1`,
           `DashlightStateless/${fn}/Role AwsSolutions-IAM5[Resource::*]`,

@@ -1,7 +1,7 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HTTP_ROUTES } from "#handlers/routes.ts";
-import { actionsOf, functionProperties, statementsOf, synthDashlight } from "./support.ts";
+import { actionsOf, envKeysOf, functionProperties, statementsOf, synthDashlight } from "./support.ts";
 
 let synth: ReturnType<typeof synthDashlight>;
 beforeAll(() => {
@@ -25,7 +25,7 @@ const BASELINE_ACTIONS = [
 describe("the stateless stack's functions", () => {
   it("run every function on Node 22, arm64, with source maps, tracing and a one-month log group", () => {
     const stateless = synth.stateless;
-    stateless.resourceCountIs("AWS::Lambda::Function", 8);
+    stateless.resourceCountIs("AWS::Lambda::Function", 9);
     for (const fn of Object.values(synth.functions)) {
       expect(functionProperties(stateless, fn)).toMatchObject({
         Runtime: "nodejs22.x",
@@ -38,9 +38,9 @@ describe("the stateless stack's functions", () => {
     }
     const logGroups = Object.values(stateless.findResources("AWS::Logs::LogGroup"));
     // One per function, one for the API's access logs.
-    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual([
-      30, 30, 30, 30, 30, 30, 30, 30, 30,
-    ]);
+    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toStrictEqual(
+      Array.from({ length: Object.keys(synth.functions).length + 1 }, () => 30),
+    );
   });
 
   it("gives ingest the table name, events queue URL, secret ARNs and raw retention, and a 10 s timeout", () => {
@@ -165,6 +165,38 @@ describe("the stateless stack's functions", () => {
     });
   });
 
+  it("deploys Connect answering 404 (no Smartcar env) until Smartcar is configured", () => {
+    expect(actionsOf(synth.stateless, synth.functionNamed("connect"))).toStrictEqual(
+      [...BASELINE_ACTIONS, "dynamodb:GetItem", "dynamodb:PutItem"].sort(),
+    );
+    expect(envKeysOf(synth.stateless, synth.functionNamed("connect"))).not.toContain("SMARTCAR_API_BASE_URL");
+  });
+
+  it("gives Connect, the poll worker and the dispatcher Smartcar's settings and sealed-token access when configured", () => {
+    const configured = synthDashlight({
+      "dashlight:smartcar": { clientId: "client-1", redirectUri: "https://api.example.com/connect/smartcar/callback" },
+    });
+    for (const name of ["connect", "pollWorker", "dispatchActions"]) {
+      const keys = envKeysOf(configured.stateless, configured.functionNamed(name));
+      expect(keys).toEqual(
+        expect.arrayContaining([
+          "SMARTCAR_API_BASE_URL",
+          "SMARTCAR_CLIENT_ID",
+          "SMARTCAR_REDIRECT_URI",
+          "SMARTCAR_CLIENT_SECRET_SECRET_ARN",
+          "DASHLIGHT_TOKEN_ENCRYPTION_KEY_SECRET_ARN",
+        ]),
+      );
+      expect(actionsOf(configured.stateless, configured.functionNamed(name))).toEqual(
+        expect.arrayContaining(["dynamodb:UpdateItem", "secretsmanager:GetSecretValue"]),
+      );
+    }
+    expect(envKeysOf(configured.stateless, configured.functionNamed("connect"))).toContain(
+      "DASHLIGHT_CONNECT_COOKIE_SECRET_SECRET_ARN",
+    );
+    configured.stateful.resourceCountIs("AWS::SecretsManager::Secret", 6);
+  });
+
   it("grants the management API GetItem and Query on the table and Query on gsi1, nothing else", () => {
     expect(actionsOf(synth.stateless, synth.functionNamed("managementApi"))).toStrictEqual(
       [...BASELINE_ACTIONS, "dynamodb:GetItem", "dynamodb:Query"].sort(),
@@ -245,7 +277,7 @@ describe("the HTTP API", () => {
 
   it("sends each route to its function through a payload 2.0 proxy integration", () => {
     const integrations = synth.stateless.findResources("AWS::ApiGatewayV2::Integration");
-    expect(Object.keys(integrations)).toHaveLength(3);
+    expect(Object.keys(integrations)).toHaveLength(4);
     for (const integration of Object.values(integrations)) {
       expect(integration.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
     }

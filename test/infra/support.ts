@@ -14,8 +14,8 @@ export const CDK_JSON_CONTEXT = (
 export const appWithoutBundling = (context: Record<string, unknown> = {}) =>
   new App({ context: { ...CDK_JSON_CONTEXT, "aws:cdk:bundling-stacks": [], ...context } });
 
-export const synthDashlight = () => {
-  const app = appWithoutBundling();
+export const synthDashlight = (context: Record<string, unknown> = {}) => {
+  const app = appWithoutBundling(context);
   const stacks = buildDashlightApp(app);
   const functionNamed = (name: string): DashlightFunction => {
     const fn = stacks.stateless.functions[name];
@@ -58,4 +58,10 @@ export const functionProperties = (template: Template, fn: DashlightFunction): R
   const resource = template.toJSON().Resources[id] as { Properties: Record<string, unknown> } | undefined;
   if (resource === undefined) throw new Error(`no resource ${id}`);
   return resource.Properties;
+};
+
+/** The names of the function's environment variables. */
+export const envKeysOf = (template: Template, fn: DashlightFunction): string[] => {
+  const environment = functionProperties(template, fn).Environment as { Variables?: object } | undefined;
+  return Object.keys(environment?.Variables ?? {}).sort();
 };

@@ -17,12 +17,16 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | command counter | VEHICLE#<vehicleId>   | CMDRATE#<window start>           |                               |                          |
  * | outbox entry    | OUTBOX#<deliveryId>   | OUTBOX                           | OUTBOX                        | <createdAt>#<deliveryId> |
  * | poll schedule   | VEHICLE#<vehicleId>   | POLL                             | POLLDUE#<shard> (unless reauth)| <nextPollAt>#<vehicleId> |
+ * | smartcar tokens | CREDENTIALS#<ref>     | SMARTCAR_TOKENS                  |                               |                          |
  *
  * Sort keys are chosen so one query (sk BETWEEN "PROFILE" AND "SNAPSHOT") reads a vehicle's
  * registration, rule states and snapshot together: "EVENT#" and "FIRING#" sort before "PROFILE".
  * So do "COMMAND#" and "CMDRATE#". Action claims are Powertools idempotency records (status,
  * expiresAt, in_progress_expiration, data); their key is the base64 MD5 of the JSON delivery id, in pk so
  * claims spread over partitions. Claims, counters and outbox entries carry `expiresAt`.
+ * Smartcar tokens (one Connect authorization, shared by its vehicles through their credentialsRef) are sealed with
+ * AES-256-GCM before they are written (never in the table in clear); they carry `expiresAt` = the refresh token's
+ * expiry, after which they are useless.
  */
 export const TABLE_KEYS = {
   partitionKey: "pk",
@@ -57,6 +61,9 @@ export const pollDueGsi1pk = (shard: number) => `POLLDUE#${shard}`;
 export const deliveryPk = (deliveryId: string) => `DELIVERY#${deliveryId}`;
 export const DELIVERY_SK = "DELIVERY";
 export const archiveGsi1pk = (provider: string, receivedAt: string) => `ARCHIVE#${provider}#${receivedAt.slice(0, 10)}`;
+
+export const credentialsPk = (credentialsRef: string) => `CREDENTIALS#${credentialsRef}`;
+export const SMARTCAR_TOKENS_SK = "SMARTCAR_TOKENS";
 
 export const ACTION_CLAIM_KEY_PREFIX = "ACTION";
 export const ACTION_CLAIM_SK = "CLAIM";

@@ -3,9 +3,10 @@ import type { VehicleCommandClient, VehicleDataClient } from "#core/providers/po
 import { AutomaticRestClient } from "#providers/automatic/rest-client.ts";
 import { DimoClient } from "#providers/dimo/client.ts";
 import { OvmsClient } from "#providers/ovms/client.ts";
-import { SmartcarClient } from "#providers/smartcar/client.ts";
 import { ConfigError, optionalUrlEnv, requiredEnv, secretFromEnv } from "#shared/config.ts";
-import { logger } from "#shared/logger.ts";
+import type { TableConfig } from "#shared/runtime-config.ts";
+import { createDocumentClient } from "../aws-clients.ts";
+import { smartcarFromEnv } from "./smartcar.ts";
 
 export type ProviderClient = VehicleDataClient & VehicleCommandClient;
 
@@ -37,27 +38,18 @@ const secretOf = (prefix: string, env: NodeJS.ProcessEnv) => (credentialsRef: st
  * and its vehicles are skipped with that reason ("no <provider> client is
  * configured"), never polled with made-up settings.
  *
- * Smartcar here takes a per-vehicle access token from configuration
- * (`SMARTCAR_ACCESS_TOKEN_<REF>`); the OAuth Connect flow with refresh
- * (functions/providers/smartcar/oauth.ts) is not wired to a token store yet.
+ * Smartcar's tokens come from its Connect flow (GET /connect/smartcar), sealed
+ * in the table and refreshed before expiry (./smartcar.ts). There is no static
+ * per-reference token any more: Smartcar access tokens live two hours, so a
+ * configured one would silently stop working.
  */
-export const providerClientsFromEnv = (
+export const providerClientsFromEnv = async (
+  table: TableConfig,
   env: NodeJS.ProcessEnv = process.env,
-): Partial<Record<Provider, ProviderClient>> => {
+): Promise<Partial<Record<Provider, ProviderClient>>> => {
   const clients: Partial<Record<Provider, ProviderClient>> = {};
-  const smartcarUrl = optionalUrlEnv("SMARTCAR_API_BASE_URL", env);
-  if (smartcarUrl) {
-    const token = secretOf("SMARTCAR_ACCESS_TOKEN", env);
-    clients.smartcar = new SmartcarClient({
-      baseUrl: smartcarUrl,
-      tokens: {
-        getAccessToken: (vehicle) => token(vehicle.credentialsRef),
-        markNeedsReauth: async (vehicle, reason) => {
-          logger.warn("smartcar vehicle needs re-authorization", { vehicleId: vehicle.vehicleId, reason });
-        },
-      },
-    });
-  }
+  const smartcar = await smartcarFromEnv(createDocumentClient(table.endpoints), table.tableName, env);
+  if (smartcar) clients.smartcar = smartcar.client;
   const dimoUrl = optionalUrlEnv("DIMO_DEVICE_DATA_API_URL", env);
   if (dimoUrl) {
     const token = secretOf("DIMO_ACCESS_TOKEN", env);

@@ -14,6 +14,16 @@ export type VehicleId = z.infer<typeof VehicleId>;
 export const vehicleIdOf = (provider: Provider, providerVehicleId: string): VehicleId =>
   `${provider}:${providerVehicleId}`;
 
+/** True for a time zone name the runtime knows (IANA, e.g. `Europe/Berlin`, or `UTC`). */
+export const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export const Contact = z.object({
   name: z.string().min(1),
   phone: z

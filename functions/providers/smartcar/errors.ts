@@ -55,3 +55,14 @@ export class SmartcarConnectError extends ProviderError {
     super("smartcar", message, options);
   }
 }
+
+/** The owner did not grant access on Smartcar's Connect page (`error=access_denied`, or another OAuth error code). */
+export class SmartcarConnectDeniedError extends SmartcarConnectError {
+  override name = "SmartcarConnectDeniedError";
+  constructor(
+    readonly error: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Connect returned ${error}`, options);
+  }
+}

@@ -8,7 +8,7 @@ import {
 import type { ProviderVehicleRef } from "#core/providers/ports.ts";
 import type { SmartcarClient, TokenProvider } from "./client.ts";
 import { parseRetryAfter } from "./client.ts";
-import { SmartcarConnectError } from "./errors.ts";
+import { SmartcarConnectDeniedError, SmartcarConnectError } from "./errors.ts";
 import type { VehicleAttributes } from "./rest-schema.ts";
 
 /**
@@ -125,7 +125,7 @@ export class SmartcarOAuth {
       parameters = oauth.validateAuthResponse(this.as, this.client, callback, session.state);
     } catch (error) {
       if (error instanceof oauth.AuthorizationResponseError) {
-        throw new SmartcarConnectError(`Connect returned ${error.error}`, { cause: error });
+        throw new SmartcarConnectDeniedError(error.error, { cause: error });
       }
       throw new SmartcarConnectError("Connect callback failed validation (state mismatch or missing code)", {
         cause: error,
@@ -202,7 +202,9 @@ export class SmartcarOAuth {
       if (error instanceof oauth.ResponseBodyError && (error.status === 400 || error.status === 401)) {
         throw new ProviderAuthError(PROVIDER, `token ${step} rejected: ${error.error}`, { cause: error });
       }
-      throw new ProviderError(PROVIDER, `token ${step} response not understood`, { cause: error });
+      // No `cause`: oauth4webapi attaches the response body to some errors, and a token response carries tokens that
+      // must never reach a log.
+      throw new ProviderError(PROVIDER, `token ${step} response not understood (${(error as Error).name})`);
     }
     if (body.refresh_token === undefined || body.expires_in === undefined) {
       throw new ProviderError(PROVIDER, `token ${step} response lacks refresh_token or expires_in`);
@@ -223,28 +225,64 @@ export class SmartcarOAuth {
 export type StoredSmartcarCredentials = SmartcarTokens & {
   /** Set when Smartcar rejected these credentials; the owner must reconnect. */
   needsReauth?: { reason: string; at: string };
+  /** Revision of the stored entry; every write increments it (conditional writes compare it). */
+  version: number;
+  /** ISO instant until which one process holds the right to refresh these tokens (see `claimRefresh`). */
+  refreshingUntil?: string;
 };
 
-/** Where tokens live (Secrets Manager in AWS, a 0600 file locally, memory in tests). */
+/** A write that only happens while the stored entry is still at `ifVersion`. */
+export type StoreCondition = { ifVersion: number };
+
+/**
+ * Where tokens live: the table, sealed (functions/adapters/dynamodb/smartcar-token-store.ts), or memory in tests.
+ * Smartcar rotates refresh tokens (a refresh token works once), so concurrent refreshes are arbitrated here: a
+ * process claims the refresh of one version, and writes after the refresh are conditional on that claim.
+ */
 export interface SmartcarTokenStore {
   get(credentialsRef: string): Promise<StoredSmartcarCredentials | undefined>;
-  /** Saves fresh tokens and clears any needs-reauth mark. */
-  put(credentialsRef: string, tokens: SmartcarTokens): Promise<void>;
-  markNeedsReauth(credentialsRef: string, reason: string, at: Date): Promise<void>;
+  /**
+   * Saves fresh tokens, clearing any needs-reauth mark and refresh claim. With a condition, only if the stored entry
+   * is still at that version: false when another writer got there first (nothing is written then).
+   */
+  put(credentialsRef: string, tokens: SmartcarTokens, condition?: StoreCondition): Promise<boolean>;
+  /**
+   * Claims the refresh of the entry at `ifVersion` until `until`, unless another process holds an unexpired claim
+   * (at `now`) or the entry changed. Returns the entry's new version, or undefined when the claim was not granted.
+   */
+  claimRefresh(credentialsRef: string, ifVersion: number, until: Date, now: Date): Promise<number | undefined>;
+  /** Marks the credentials as needing re-auth (optionally only at a version); false when absent or changed. */
+  markNeedsReauth(credentialsRef: string, reason: string, at: Date, condition?: StoreCondition): Promise<boolean>;
 }
 
+/** For tests and tools: the same semantics as the table-backed store, in memory. */
 export class InMemorySmartcarTokenStore implements SmartcarTokenStore {
   private readonly entries = new Map<string, StoredSmartcarCredentials>();
   async get(credentialsRef: string) {
     const entry = this.entries.get(credentialsRef);
     return entry === undefined ? undefined : structuredClone(entry);
   }
-  async put(credentialsRef: string, tokens: SmartcarTokens) {
-    this.entries.set(credentialsRef, { ...tokens });
-  }
-  async markNeedsReauth(credentialsRef: string, reason: string, at: Date) {
+  async put(credentialsRef: string, tokens: SmartcarTokens, condition?: StoreCondition) {
     const entry = this.entries.get(credentialsRef);
-    if (entry !== undefined) entry.needsReauth = { reason, at: at.toISOString() };
+    if (condition !== undefined && entry?.version !== condition.ifVersion) return false;
+    this.entries.set(credentialsRef, { ...tokens, version: (entry?.version ?? 0) + 1 });
+    return true;
+  }
+  async claimRefresh(credentialsRef: string, ifVersion: number, until: Date, now: Date) {
+    const entry = this.entries.get(credentialsRef);
+    if (entry?.version !== ifVersion || entry.needsReauth !== undefined) return undefined;
+    if (entry.refreshingUntil !== undefined && entry.refreshingUntil >= now.toISOString()) return undefined;
+    entry.version += 1;
+    entry.refreshingUntil = until.toISOString();
+    return entry.version;
+  }
+  async markNeedsReauth(credentialsRef: string, reason: string, at: Date, condition?: StoreCondition) {
+    const entry = this.entries.get(credentialsRef);
+    if (entry === undefined || (condition !== undefined && entry.version !== condition.ifVersion)) return false;
+    entry.needsReauth = { reason, at: at.toISOString() };
+    entry.version += 1;
+    delete entry.refreshingUntil;
+    return true;
   }
 }
 
@@ -253,37 +291,70 @@ export type SmartcarTokenProviderOptions = {
   store: SmartcarTokenStore;
   /** Refresh when the access token expires within this margin. Default 10 min (two active poll intervals). */
   refreshMarginMs?: number;
+  /** How long a refresh claim keeps other processes from refreshing. Default 60 s (the token request times out at 15 s). */
+  refreshClaimMs?: number;
   now?: () => Date;
 };
 
 /**
  * Serves access tokens for the client from the store, refreshing them before expiry. A refresh that Smartcar
  * rejects marks the credentials as needing re-auth and throws ProviderAuthError; later calls fail at once without
- * calling Smartcar until the owner reconnects (which `put`s new tokens). A transient refresh failure returns the
+ * calling Smartcar until the owner reconnects (which `put`s new tokens), so the poller marks each vehicle of these
+ * credentials as needing re-auth after one attempt and stops polling it. A transient refresh failure returns the
  * still-valid access token if there is one, else throws ProviderUnavailableError for the poller to back off.
- * Concurrent calls for one credentialsRef in this process share one refresh (refresh tokens rotate).
+ *
+ * Refresh tokens rotate, so two processes must never spend the same one: a process first claims the refresh in the
+ * store (conditional write). The loser does not refresh: it re-reads the store and serves the current access token,
+ * which is still valid because refreshes start `refreshMarginMs` before expiry. Writes after the refresh are
+ * conditional on the claim, so tokens stored by a reconnect meanwhile are never overwritten or condemned. In one
+ * process, concurrent calls for one credentialsRef share one refresh.
  *
  * @example const tokens = createSmartcarTokenProvider({ oauth: smartcarOAuth, store }); new SmartcarClient({ baseUrl, tokens })
  */
 export const createSmartcarTokenProvider = (options: SmartcarTokenProviderOptions): TokenProvider => {
   const margin = options.refreshMarginMs ?? 10 * 60_000;
+  const claimMs = options.refreshClaimMs ?? 60_000;
   const now = options.now ?? (() => new Date());
   const refreshing = new Map<string, Promise<string>>();
+  /** The version whose access token was last served per credentialsRef: a 401 condemns that version only. */
+  const served = new Map<string, number>();
+
+  /** Another process refreshed or is refreshing: serve what the store holds now, if it is usable. */
+  const current = async (ref: string, at: Date): Promise<string> => {
+    const latest = await options.store.get(ref);
+    if (latest?.needsReauth !== undefined) {
+      throw new ProviderAuthError(PROVIDER, `credentials need re-authorization since ${latest.needsReauth.at}`);
+    }
+    if (latest === undefined) throw new ProviderAuthError(PROVIDER, "no Smartcar credentials for this vehicle");
+    if (Date.parse(latest.expiresAt) > at.getTime()) {
+      served.set(ref, latest.version);
+      return latest.accessToken;
+    }
+    throw new ProviderUnavailableError(PROVIDER, "the access token expired while another process refreshes it");
+  };
 
   const refresh = async (ref: string, stored: StoredSmartcarCredentials): Promise<string> => {
     const at = now();
+    if (stored.refreshingUntil !== undefined && Date.parse(stored.refreshingUntil) >= at.getTime()) {
+      return current(ref, at);
+    }
+    const claimed = await options.store.claimRefresh(ref, stored.version, new Date(at.getTime() + claimMs), at);
+    if (claimed === undefined) return current(ref, at);
+    let tokens: SmartcarTokens;
     try {
-      const tokens = await options.oauth.refresh(stored.refreshToken, at);
-      await options.store.put(ref, tokens);
-      return tokens.accessToken;
+      tokens = await options.oauth.refresh(stored.refreshToken, at);
     } catch (error) {
       if (error instanceof ProviderAuthError) {
-        await options.store.markNeedsReauth(ref, error.message, at);
-        throw error;
+        if (await options.store.markNeedsReauth(ref, error.message, at, { ifVersion: claimed })) throw error;
+        // The owner reconnected while this refresh failed: the new tokens are not condemned.
+        return current(ref, at);
       }
       if (Date.parse(stored.expiresAt) > at.getTime()) return stored.accessToken;
       throw error;
     }
+    // False when the owner reconnected meanwhile: their tokens stay; these still work for this call.
+    if (await options.store.put(ref, tokens, { ifVersion: claimed })) served.set(ref, claimed + 1);
+    return tokens.accessToken;
   };
 
   return {
@@ -294,9 +365,12 @@ export const createSmartcarTokenProvider = (options: SmartcarTokenProviderOption
       if (stored.needsReauth !== undefined) {
         throw new ProviderAuthError(PROVIDER, `credentials need re-authorization since ${stored.needsReauth.at}`);
       }
-      if (Date.parse(stored.expiresAt) - margin > now().getTime()) return stored.accessToken;
+      if (Date.parse(stored.expiresAt) - margin > now().getTime()) {
+        served.set(ref, stored.version);
+        return stored.accessToken;
+      }
       if (Date.parse(stored.refreshExpiresAt) <= now().getTime()) {
-        await options.store.markNeedsReauth(ref, "refresh token expired", now());
+        await options.store.markNeedsReauth(ref, "refresh token expired", now(), { ifVersion: stored.version });
         throw new ProviderAuthError(PROVIDER, "refresh token expired");
       }
       const pending = refreshing.get(ref);
@@ -306,7 +380,13 @@ export const createSmartcarTokenProvider = (options: SmartcarTokenProviderOption
       return started;
     },
     async markNeedsReauth(vehicle: ProviderVehicleRef, reason: string) {
-      await options.store.markNeedsReauth(vehicle.credentialsRef, reason, now());
+      const version = served.get(vehicle.credentialsRef);
+      await options.store.markNeedsReauth(
+        vehicle.credentialsRef,
+        reason,
+        now(),
+        version === undefined ? undefined : { ifVersion: version },
+      );
     },
   };
 };

@@ -105,7 +105,7 @@ describe("Smartcar Connect", () => {
     ]);
     expect(result.tokens.expiresAt).toBe("2026-03-01T12:00:00.000Z");
     expect(result.tokens.refreshExpiresAt).toBe("2026-04-30T10:00:00.000Z");
-    expect(await store.get("smartcar/owner-1")).toStrictEqual(result.tokens);
+    expect(await store.get("smartcar/owner-1")).toStrictEqual({ ...result.tokens, version: 1 });
     expect(sim.requests.map((request) => `${request.method} ${request.path} ${request.status}`)).toStrictEqual([
       "GET /oauth/authorize 302",
       "POST /oauth/token 200",
@@ -220,6 +220,41 @@ describe("createSmartcarTokenProvider", () => {
     const client = new SmartcarClient({ baseUrl: sim.url, tokens: provider });
     expect(await thrown(client.poll(REF, NOW))).toBeInstanceOf(ProviderAuthError);
     expect((await store.get(REF.credentialsRef))?.needsReauth?.at).toBe(NOW.toISOString());
+  });
+
+  it("two processes due to refresh the same credentials spend the refresh token once; the loser serves the current token", async () => {
+    const { store, issued } = await setup("2026-03-01T10:05:00.000Z");
+    const other = createSmartcarTokenProvider({ oauth: smartcarOAuth, store, now: () => NOW });
+    const mine = createSmartcarTokenProvider({ oauth: smartcarOAuth, store, now: () => NOW });
+    const [first, second] = await Promise.all([mine.getAccessToken(REF), other.getAccessToken(REF)]);
+    expect(sim.requestCount({ path: "/oauth/token" })).toBe(1);
+    const stored = await store.get(REF.credentialsRef);
+    expect([first, second]).toStrictEqual([stored?.accessToken, issued.accessToken]);
+    expect(stored).toMatchObject({ version: 3, expiresAt: "2026-03-01T12:00:00.000Z" });
+    expect(stored?.needsReauth).toBeUndefined();
+    expect(stored?.refreshingUntil).toBeUndefined();
+  });
+
+  it("a refresh rejected after the owner reconnected leaves the new tokens alone and serves them", async () => {
+    const { store } = await setup("2026-03-01T10:05:00.000Z");
+    const reconnected = {
+      accessToken: "at-reconnected",
+      refreshToken: "rt-reconnected",
+      expiresAt: "2026-03-01T12:00:00.000Z",
+      refreshExpiresAt: "2026-04-30T10:00:00.000Z",
+    };
+    const provider = createSmartcarTokenProvider({
+      oauth: {
+        refresh: async () => {
+          await store.put(REF.credentialsRef, reconnected);
+          throw new ProviderAuthError("smartcar", "token refresh rejected: invalid_grant");
+        },
+      },
+      store,
+      now: () => NOW,
+    });
+    expect(await provider.getAccessToken(REF)).toBe("at-reconnected");
+    expect(await store.get(REF.credentialsRef)).toStrictEqual({ ...reconnected, version: 3 });
   });
 
   it("no stored credentials is a ProviderAuthError", async () => {

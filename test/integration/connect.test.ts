@@ -1,0 +1,352 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { AesGcmSealer } from "#adapters/crypto/aes-gcm-sealer.ts";
+import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
+import { DynamoDbSmartcarTokenStore } from "#adapters/dynamodb/smartcar-token-store.ts";
+import type { SignalSamples } from "#core/model/signals.ts";
+import type { LocalRuntime } from "#local/runtime.ts";
+import { type SmartcarSimulator, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
+import { getJson, scanTable, startTestRuntime } from "#test/support/local-runtime.ts";
+
+/**
+ * Smartcar Connect end to end: the local runtime's connect handler, Smartcar's simulator (auto-approving Connect,
+ * its token endpoint and Vehicles API) over real sockets, the poll scheduler and workers.
+ *
+ * The redirect URI registered with Smartcar is the public callback URL; the runtime listens on an ephemeral port
+ * chosen after its handlers read their configuration, so the test (the owner's browser) replays the callback the
+ * simulator redirects to on the runtime's address, as a reverse proxy would.
+ */
+const CLIENT_ID = "dashlight-test-client";
+const CLIENT_SECRET = "dashlight-test-client-secret";
+const REDIRECT_URI = "http://127.0.0.1:1/connect/smartcar/callback";
+const TOKEN_KEY = randomBytes(32);
+/** The simulator's clock stands still, so every value it reports, and when, is exact. */
+const SIM_NOW = Date.parse("2026-03-01T10:00:00.000Z");
+const OBSERVED_AT = new Date(SIM_NOW).toISOString();
+const COOKIE_NAME = "dashlight_smartcar_connect";
+const START_AGAIN = "start again at GET /connect/smartcar";
+
+let runtime: LocalRuntime;
+let sim: SmartcarSimulator;
+let registry: DynamoDbPollRegistry;
+let tokens: DynamoDbSmartcarTokenStore;
+
+beforeAll(async () => {
+  sim = await startSmartcarSimulator({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    now: () => SIM_NOW,
+    vehicles: [
+      {
+        id: "sc-ev-1",
+        make: "TESLA",
+        model: "Model 3",
+        year: 2022,
+        vin: "5YJ3E1EA7KF000001",
+        location: { lat: 52.52, lon: 13.405 },
+        soc: 0.64,
+        odometerKm: 12_345,
+        locked: true,
+      },
+      {
+        id: "sc-ev-2",
+        make: "NISSAN",
+        model: "LEAF",
+        year: 2020,
+        vin: "1N4AZ1CP0LC000002",
+        location: { lat: 48.137, lon: 11.575 },
+        soc: 0.5,
+        odometerKm: 40_000,
+        locked: false,
+      },
+    ],
+  });
+  // The handlers read their configuration at cold start, as in AWS: set it before the runtime imports them.
+  Object.assign(process.env, {
+    SMARTCAR_API_BASE_URL: sim.url,
+    SMARTCAR_CLIENT_ID: CLIENT_ID,
+    SMARTCAR_CLIENT_SECRET: CLIENT_SECRET,
+    SMARTCAR_REDIRECT_URI: REDIRECT_URI,
+    SMARTCAR_AUTHORIZE_URL: `${sim.url}/oauth/authorize`,
+    SMARTCAR_TOKEN_URL: `${sim.url}/oauth/token`,
+    DASHLIGHT_TOKEN_ENCRYPTION_KEY: TOKEN_KEY.toString("base64"),
+    DASHLIGHT_CONNECT_COOKIE_SECRET: "test-connect-cookie-secret",
+  });
+  runtime = await startTestRuntime();
+  const documentClient = createDocumentClient(runtime.endpoints);
+  registry = new DynamoDbPollRegistry(documentClient, runtime.provisioned.tableName);
+  tokens = new DynamoDbSmartcarTokenStore(documentClient, runtime.provisioned.tableName, new AesGcmSealer(TOKEN_KEY));
+});
+afterAll(async () => {
+  await runtime?.stop();
+  await sim?.stop();
+});
+
+/** GET /connect/smartcar, then Smartcar's (auto-approved) authorize page: the callback URL on the runtime. */
+const startConnect = async (query = "") => {
+  const start = await fetch(`${runtime.url}/connect/smartcar${query}`, { redirect: "manual" });
+  expect(start.status).toBe(302);
+  const setCookie = start.headers.get("set-cookie") ?? "";
+  const authorize = new URL(start.headers.get("location") ?? "");
+  const approved = await fetch(authorize, { redirect: "manual" });
+  expect(approved.status).toBe(302);
+  const redirect = new URL(approved.headers.get("location") ?? "");
+  return {
+    setCookie,
+    authorize,
+    cookie: setCookie.split(";")[0] ?? "",
+    redirect,
+    callback: new URL(`${redirect.pathname}${redirect.search}`, runtime.url),
+  };
+};
+
+const callback = async (url: URL | string, cookie: string | undefined) => {
+  const response = await fetch(url, {
+    headers: { accept: "application/json", ...(cookie === undefined ? {} : { cookie }) },
+  });
+  return {
+    status: response.status,
+    setCookie: response.headers.get("set-cookie"),
+    body: (await response.json()) as { credentialsRef: string; vehicles: unknown[] },
+  };
+};
+
+const snapshotSignals = async (vehicleId: string) =>
+  (
+    (await getJson(`${runtime.url}/vehicles/${encodeURIComponent(vehicleId)}`)).body.snapshot as {
+      signals: SignalSamples;
+    }
+  )?.signals;
+
+const credentialItems = async () =>
+  (await scanTable(runtime)).filter((item) => (item.pk as { S: string }).S.startsWith("CREDENTIALS#")).length;
+
+let firstRef = "";
+
+describe("Smartcar Connect through the local runtime", () => {
+  it("redirects to Connect, registers the owner's vehicles from the callback and polls them", async () => {
+    const connect = await startConnect("?time_zone=Europe/Berlin");
+    expect(connect.setCookie).toMatch(
+      /^dashlight_smartcar_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/connect\/smartcar; HttpOnly; SameSite=Lax$/,
+    );
+    expect(`${connect.authorize.origin}${connect.authorize.pathname}`).toBe(`${sim.url}/oauth/authorize`);
+    expect(connect.authorize.searchParams.get("redirect_uri")).toBe(REDIRECT_URI);
+    expect(`${connect.redirect.origin}${connect.redirect.pathname}`).toBe(REDIRECT_URI);
+
+    const answer = await callback(connect.callback, connect.cookie);
+    expect(answer.status).toBe(200);
+    firstRef = answer.body.credentialsRef;
+    expect(firstRef).toMatch(/^smartcar-[0-9a-f]{24}$/);
+    expect(answer.body).toStrictEqual({
+      credentialsRef: firstRef,
+      vehicles: [
+        { id: "smartcar:sc-ev-1", displayName: "2022 TESLA Model 3", timeZone: "Europe/Berlin" },
+        { id: "smartcar:sc-ev-2", displayName: "2020 NISSAN LEAF", timeZone: "Europe/Berlin" },
+      ],
+    });
+    expect(answer.setCookie).toBe(
+      "dashlight_smartcar_connect=; Max-Age=0; Path=/connect/smartcar; HttpOnly; SameSite=Lax",
+    );
+
+    const { vehicle } = (await getJson(`${runtime.url}/vehicles/smartcar%3Asc-ev-1`)).body as {
+      vehicle: Record<string, unknown>;
+    };
+    expect(vehicle).toStrictEqual({
+      id: "smartcar:sc-ev-1",
+      provider: "smartcar",
+      providerVehicleId: "sc-ev-1",
+      displayName: "2022 TESLA Model 3",
+      tags: [],
+      timeZone: "Europe/Berlin",
+      contacts: [],
+      credentialsRef: firstRef,
+      createdAt: vehicle.createdAt,
+    });
+    expect(JSON.stringify(await scanTable(runtime))).not.toContain("5YJ3E1EA7KF000001");
+    expect(await registry.get("smartcar:sc-ev-2")).toMatchObject({
+      provider: "smartcar",
+      providerVehicleId: "sc-ev-2",
+      credentialsRef: firstRef,
+      needsReauth: false,
+      version: 1,
+    });
+    expect(await tokens.get(firstRef)).toMatchObject({ version: 1, expiresAt: expect.any(String) });
+
+    expect(await runtime.schedulePolls()).toStrictEqual({ jobs: 2 });
+    await vi.waitFor(
+      async () => {
+        expect((await snapshotSignals("smartcar:sc-ev-1"))?.soc_pct).toStrictEqual({
+          value: 64,
+          observedAt: OBSERVED_AT,
+        });
+        expect((await snapshotSignals("smartcar:sc-ev-2"))?.soc_pct).toStrictEqual({
+          value: 50,
+          observedAt: OBSERVED_AT,
+        });
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    const first = await snapshotSignals("smartcar:sc-ev-1");
+    expect([first?.odometer_km, first?.location, first?.is_locked]).toStrictEqual([
+      { value: 12_345, observedAt: OBSERVED_AT },
+      { value: { lat: 52.52, lon: 13.405 }, observedAt: OBSERVED_AT },
+      { value: true, observedAt: OBSERVED_AT },
+    ]);
+    expect((await snapshotSignals("smartcar:sc-ev-2"))?.is_locked).toStrictEqual({
+      value: false,
+      observedAt: OBSERVED_AT,
+    });
+    // One code exchange, no refresh (the tokens are two hours from expiry), one batch per vehicle.
+    expect(sim.requestCount({ path: "/oauth/token" })).toBe(1);
+    expect(sim.requestCount({ path: "/batch" })).toBe(2);
+  });
+
+  it("refuses a callback whose state was tampered with, and stores nothing", async () => {
+    const connect = await startConnect();
+    const before = { tokenCalls: sim.requestCount({ path: "/oauth/token" }), credentials: await credentialItems() };
+    const forged = new URL(connect.callback);
+    forged.searchParams.set("state", "forged-state");
+    expect(await callback(forged, connect.cookie)).toStrictEqual({
+      status: 400,
+      setCookie: null,
+      body: {
+        error: `the callback does not belong to this Connect session (state mismatch or no code); ${START_AGAIN}`,
+      },
+    });
+    expect({
+      tokenCalls: sim.requestCount({ path: "/oauth/token" }),
+      credentials: await credentialItems(),
+    }).toStrictEqual(before);
+  });
+
+  it("refuses a tampered, or missing, session cookie, and stores nothing", async () => {
+    const connect = await startConnect();
+    const before = { tokenCalls: sim.requestCount({ path: "/oauth/token" }), credentials: await credentialItems() };
+    const value = connect.cookie.slice(COOKIE_NAME.length + 1);
+    const [payload = "", signature = ""] = value.split(".");
+    const flipped = `${signature.startsWith("A") ? "B" : "A"}${signature.slice(1)}`;
+    const tampered = [`${COOKIE_NAME}=${payload}.${flipped}`, `${COOKIE_NAME}=${payload.slice(1)}.${signature}`];
+    for (const cookie of tampered) {
+      expect(await callback(connect.callback, cookie)).toStrictEqual({
+        status: 400,
+        setCookie: null,
+        body: { error: `the Connect session cookie is invalid or expired; ${START_AGAIN}` },
+      });
+    }
+    expect(await callback(connect.callback, undefined)).toStrictEqual({
+      status: 400,
+      setCookie: null,
+      body: { error: `no Connect session: its cookie is missing or expired; ${START_AGAIN}` },
+    });
+    expect({
+      tokenCalls: sim.requestCount({ path: "/oauth/token" }),
+      credentials: await credentialItems(),
+    }).toStrictEqual(before);
+  });
+
+  it("reports an owner who denied access, and stores nothing", async () => {
+    const start = await fetch(`${runtime.url}/connect/smartcar`, { redirect: "manual" });
+    const cookie = (start.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const state = new URL(start.headers.get("location") ?? "").searchParams.get("state") ?? "";
+    const before = await credentialItems();
+    const denied = `${runtime.url}/connect/smartcar/callback?error=access_denied&error_description=User+denied+access&state=${state}`;
+    expect(await callback(denied, cookie)).toStrictEqual({
+      status: 400,
+      setCookie: null,
+      body: { error: "Smartcar Connect did not grant access (access_denied): nothing was connected" },
+    });
+    expect(await credentialItems()).toBe(before);
+  });
+
+  it("refuses an unknown time zone before redirecting", async () => {
+    const response = await fetch(`${runtime.url}/connect/smartcar?time_zone=Mars%2FOlympus`, { redirect: "manual" });
+    expect({ status: response.status, body: await response.json() }).toStrictEqual({
+      status: 400,
+      body: {
+        error: "invalid query",
+        issues: [{ path: "query.time_zone", message: "must be an IANA time zone such as Europe/Berlin" }],
+      },
+    });
+  });
+
+  it("a refused refresh marks the vehicles as needing re-auth after one attempt, and their polling stops", async () => {
+    // The access token is about to expire (inside the 10-minute refresh margin), and the owner revoked access.
+    const stored = await tokens.get(firstRef);
+    if (stored === undefined) throw new Error("no tokens stored by the first test");
+    const { accessToken, refreshToken, refreshExpiresAt } = stored;
+    await tokens.put(firstRef, {
+      accessToken,
+      refreshToken,
+      refreshExpiresAt,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    for (const vehicleId of ["smartcar:sc-ev-1", "smartcar:sc-ev-2"]) {
+      const registration = await registry.get(vehicleId);
+      if (registration === undefined) throw new Error(`${vehicleId} is not registered for polling`);
+      await registry.save({
+        ...registration,
+        state: { ...registration.state, nextPollAt: new Date().toISOString() },
+        version: registration.version + 1,
+      });
+    }
+    sim.revokeAllTokens();
+    const tokenCalls = sim.requestCount({ path: "/oauth/token" });
+    const batches = sim.requestCount({ path: "/batch" });
+
+    expect(await runtime.schedulePolls()).toStrictEqual({ jobs: 2 });
+    await vi.waitFor(
+      async () => {
+        expect((await registry.get("smartcar:sc-ev-1"))?.needsReauth).toBe(true);
+        expect((await registry.get("smartcar:sc-ev-2"))?.needsReauth).toBe(true);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    const reason = "smartcar: token refresh rejected: invalid_grant";
+    expect((await tokens.get(firstRef))?.needsReauth?.reason).toBe(reason);
+    for (const vehicleId of ["smartcar:sc-ev-1", "smartcar:sc-ev-2"]) {
+      const registration = await registry.get(vehicleId);
+      expect(registration?.state.consecutiveFailures).toBe(1);
+      // The second vehicle fails on the stored mark (or shares the one refresh), without a call to Smartcar.
+      expect([reason, expect.stringMatching(/^smartcar: credentials need re-authorization since /)]).toContainEqual(
+        registration?.lastError,
+      );
+    }
+    // One refresh attempt, refused; no data request with the dead credentials.
+    expect(sim.requestCount({ path: "/oauth/token" })).toBe(tokenCalls + 1);
+    expect(sim.requests.at(-1)).toMatchObject({ method: "POST", path: "/oauth/token", status: 400 });
+    expect(sim.requestCount({ path: "/batch" })).toBe(batches);
+    // Never retried: a vehicle needing re-auth is not due again.
+    expect(await runtime.schedulePolls()).toStrictEqual({ jobs: 0 });
+    expect(sim.requestCount({ path: "/oauth/token" })).toBe(tokenCalls + 1);
+  });
+
+  it("reconnecting resumes polling under the new credentials, keeping each vehicle's registration", async () => {
+    const connect = await startConnect("?time_zone=America/New_York");
+    const answer = await callback(connect.callback, connect.cookie);
+    expect(answer.status).toBe(200);
+    const ref = answer.body.credentialsRef;
+    expect(ref).not.toBe(firstRef);
+    expect(answer.body.vehicles).toStrictEqual([
+      { id: "smartcar:sc-ev-1", displayName: "2022 TESLA Model 3", timeZone: "Europe/Berlin" },
+      { id: "smartcar:sc-ev-2", displayName: "2020 NISSAN LEAF", timeZone: "Europe/Berlin" },
+    ]);
+    expect(await registry.get("smartcar:sc-ev-1")).toMatchObject({
+      credentialsRef: ref,
+      needsReauth: false,
+      staleSince: null,
+      lastError: null,
+      state: { consecutiveFailures: 0 },
+    });
+    const batches = sim.requestCount({ path: "/batch" });
+    expect(await runtime.schedulePolls()).toStrictEqual({ jobs: 2 });
+    await vi.waitFor(async () => expect(sim.requestCount({ path: "/batch" })).toBe(batches + 2), {
+      timeout: 15_000,
+      interval: 200,
+    });
+    await vi.waitFor(async () => expect((await registry.get("smartcar:sc-ev-2"))?.staleSince).toBeNull(), {
+      timeout: 15_000,
+      interval: 200,
+    });
+  });
+});
