@@ -6,9 +6,9 @@ import { createDocumentClient } from "#adapters/aws-clients.ts";
 import { DynamoDbEventStore } from "#adapters/dynamodb/event-store.ts";
 import { DynamoDbFiringStore } from "#adapters/dynamodb/firing-store.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
-import { formatIssuePath } from "#core/ingest/errors.ts";
 import { VehicleId } from "#core/model/vehicle.ts";
-import { badRequest, logHttpError, notFound } from "#shared/http-errors.ts";
+import { logHttpError, notFound } from "#shared/http-errors.ts";
+import { parseRequestPart, TimeListQuery } from "#shared/http-request.ts";
 import { jsonResponse } from "#shared/http-response.ts";
 import { tableConfigFromEnv } from "#shared/runtime-config.ts";
 
@@ -18,14 +18,9 @@ const vehicles = new DynamoDbVehicleStore(documentClient, config.tableName);
 const events = new DynamoDbEventStore(documentClient, config.tableName);
 const firings = new DynamoDbFiringStore(documentClient, config.tableName);
 
-const ListQuery = z.object({
+const _ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   after: z.string().optional(),
-});
-/** For the time-ordered lists: events and firings. */
-const EventsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  since: z.iso.datetime().optional(),
 });
 
 /**
@@ -42,10 +37,10 @@ const managementApi = async (request: APIGatewayProxyEventV2): Promise<APIGatewa
     return jsonResponse(200, { firing });
   }
   if (route === "GET /vehicles") {
-    const query = parse(ListQuery, request.queryStringParameters ?? {}, "query");
+    const query = parseRequestPart(TimeListQuery, request.queryStringParameters ?? {}, "query");
     return jsonResponse(200, { vehicles: await vehicles.listVehicles(query) });
   }
-  const vehicleId = parse(VehicleId, request.pathParameters?.id, "path.id");
+  const vehicleId = parseRequestPart(VehicleId, request.pathParameters?.id, "path.id");
   if (route === "GET /vehicles/{id}") {
     const state = await vehicles.loadVehicleState(vehicleId);
     if (state.vehicle === undefined) throw notFound(`unknown vehicle: ${vehicleId}`);
@@ -56,30 +51,18 @@ const managementApi = async (request: APIGatewayProxyEventV2): Promise<APIGatewa
     });
   }
   if (route === "GET /vehicles/{id}/events") {
-    const query = parse(EventsQuery, request.queryStringParameters ?? {}, "query");
+    const query = parseRequestPart(TimeListQuery, request.queryStringParameters ?? {}, "query");
     const vehicle = await vehicles.getVehicle(vehicleId);
     if (vehicle === undefined) throw notFound(`unknown vehicle: ${vehicleId}`);
     return jsonResponse(200, { events: await events.listEvents(vehicleId, query) });
   }
   if (route === "GET /vehicles/{id}/firings") {
-    const query = parse(EventsQuery, request.queryStringParameters ?? {}, "query");
+    const query = parseRequestPart(TimeListQuery, request.queryStringParameters ?? {}, "query");
     const vehicle = await vehicles.getVehicle(vehicleId);
     if (vehicle === undefined) throw notFound(`unknown vehicle: ${vehicleId}`);
     return jsonResponse(200, { firings: await firings.listFirings(vehicleId, query) });
   }
   throw notFound(`no route ${route}`);
-};
-
-const parse = <T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> => {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw badRequest(
-    `invalid ${where}`,
-    result.error.issues.map((issue) => ({
-      path: issue.path.length === 0 ? where : `${where}.${formatIssuePath(issue.path)}`,
-      message: issue.message,
-    })),
-  );
 };
 
 export const handler = middy(managementApi).use(httpErrorHandler({ logger: logHttpError }));

@@ -1,6 +1,7 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { CommandAuditEntry, CommandAuditLog, CommandRateLimiter } from "#core/dispatch/ports.ts";
 import { isConditionFailed, StorageError } from "./errors.ts";
+import { listNewestFirst } from "./newest-first.ts";
 import { COMMAND_SK_PREFIX, commandRateSk, commandSk, vehiclePk } from "./table.ts";
 
 /** Audit trail entries are kept this long. */
@@ -37,20 +38,13 @@ export class DynamoDbCommandStore implements CommandAuditLog, CommandRateLimiter
 
   /** A vehicle's commands, newest first (by the time of the firing that asked for them). */
   async listCommands(vehicleId: string, options: { since?: string; limit: number }): Promise<CommandAuditEntry[]> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :lower AND :upper",
-        ExpressionAttributeValues: {
-          ":pk": vehiclePk(vehicleId),
-          ":lower": `${COMMAND_SK_PREFIX}${options.since ?? ""}`,
-          ":upper": `${COMMAND_SK_PREFIX}\uffff`,
-        },
-        ScanIndexForward: false,
-        Limit: options.limit,
-      }),
-    );
-    return (result.Items ?? []).map((item) => JSON.parse(item.entry as string) as CommandAuditEntry);
+    return listNewestFirst<CommandAuditEntry>(this.client, this.tableName, {
+      vehicleId,
+      skPrefix: COMMAND_SK_PREFIX,
+      attribute: "entry",
+      since: options.since,
+      limit: options.limit,
+    });
   }
 
   /**

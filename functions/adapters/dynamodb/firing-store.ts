@@ -2,6 +2,7 @@ import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/
 import type { FiringStore } from "#core/events/ports.ts";
 import type { Firing } from "#core/rules/state.ts";
 import { isConditionFailed, StorageError } from "./errors.ts";
+import { listNewestFirst } from "./newest-first.ts";
 import { FIRING_SK_PREFIX, firingGsi1pk, firingSk, vehiclePk } from "./table.ts";
 
 /** Firings with their explanations: by vehicle and time, and by id through gsi1. */
@@ -39,20 +40,13 @@ export class DynamoDbFiringStore implements FiringStore {
 
   /** A vehicle's firings, newest first. */
   async listFirings(vehicleId: string, options: { since?: string; limit: number }): Promise<Firing[]> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :lower AND :upper",
-        ExpressionAttributeValues: {
-          ":pk": vehiclePk(vehicleId),
-          ":lower": `${FIRING_SK_PREFIX}${options.since ?? ""}`,
-          ":upper": `${FIRING_SK_PREFIX}\uffff`,
-        },
-        ScanIndexForward: false,
-        Limit: options.limit,
-      }),
-    );
-    return (result.Items ?? []).map((item) => JSON.parse(item.firing as string) as Firing);
+    return listNewestFirst<Firing>(this.client, this.tableName, {
+      vehicleId,
+      skPrefix: FIRING_SK_PREFIX,
+      attribute: "firing",
+      since: options.since,
+      limit: options.limit,
+    });
   }
 
   async getFiring(firingId: string): Promise<Firing | undefined> {
