@@ -13,8 +13,9 @@
 // DASHLIGHT_BENCH_MODE=snapshot: stateful without evaluate(), to show what the snapshot
 //   update (canonical event + applyEventToSnapshot) costs on its own.
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
-import { emptySnapshot } from "../functions/core/model/snapshot.ts";
+
 import { isoOf } from "../functions/core/model/instant.ts";
+import { emptySnapshot } from "../functions/core/model/snapshot.ts";
 import { compileRuleSources, evaluateEvent, formatProblem, holdsNow } from "../functions/core/rules/index.ts";
 import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
 
@@ -117,13 +118,14 @@ export function buildEvaluator(vehicles, mode = MODE) {
     // holdsNow(rule, ctx) is rule.holdsNow(ctx): the compiled closure, called directly (one frame
     // and one object fewer per evaluation). Rules with the same logic share one closure.
     const tests = rulesByVehicle.map((rules) => rules.map((r) => r.holdsNow));
+    const vehicleIds = vehicleObjects.map((v) => v.id);
     const ctx = { vehicle: vehicleObjects[0], snapshot: scratch, event: undefined, atMs: 0 };
     return {
       evalEvent(e) {
         const rs = tests[e.vehicleId];
         ctx.vehicle = vehicleObjects[e.vehicleId];
         ctx.atMs = e.ts;
-        fill(e, ctx.vehicle.id);
+        fill(e, vehicleIds[e.vehicleId]);
         let m = 0;
         for (let k = 0; k < rs.length; k++) if (rs[k](ctx)) m |= 1 << k;
         return m;
@@ -162,7 +164,13 @@ export function buildEvaluator(vehicles, mode = MODE) {
       totals.events++;
       if (mode === "stateful") {
         const vehicleStates = states[e.vehicleId];
-        const input = { event, snapshotBefore: before, snapshotAfter: change.snapshot, vehicle, changed: change.changed };
+        const input = {
+          event,
+          snapshotBefore: before,
+          snapshotAfter: change.snapshot,
+          vehicle,
+          changed: change.changed,
+        };
         const out = evaluateEvent(rules, vehicleStates, input, e.ts);
         // What the consumer writes back to the store (conditionally on version).
         for (const state of out.states) {

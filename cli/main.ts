@@ -10,6 +10,8 @@ commands:
   rules validate [paths...]   validate rule files (default: rules/); one file:line:column line per problem
   rules schema                print the JSON Schema of rule files
   rules test [dir]            run fixtures in <dir>/fixtures against the rules in <dir> (default: rules)
+  rules replay --from <iso> --to <iso> [--vehicle <id>] [--rules <dir>] [--data-dir <dir>]
+                              backtest the rules on the events the local runtime stored (reads only)
   vehicles add|list|remove    register vehicles to poll (the running npm start, or DASHLIGHT_TABLE_NAME's deployment)
   actions redrive             move dead-lettered actions back to the actions queue after a fix
 `;

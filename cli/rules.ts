@@ -8,9 +8,12 @@ import {
   ruleFileJsonSchema,
   runFixture,
 } from "#core/rules/index.ts";
+import { CliError, UsageError } from "./errors.ts";
+import type { ProgressOutput } from "./progress.ts";
+import { REPLAY_USAGE, replayCommand } from "./replay.ts";
 
 type Output = { write(text: string): unknown };
-type Io = { out: Output; err: Output };
+type Io = { out: Output; err: Output & Pick<ProgressOutput, "isTTY"> };
 
 /** `dashlight rules …`; returns the exit code (0 ok, 1 problems or failures, 2 usage). */
 export const rulesCommand = async (args: readonly string[], io: Io): Promise<number> => {
@@ -24,12 +27,20 @@ export const rulesCommand = async (args: readonly string[], io: Io): Promise<num
         return 0;
       case "test":
         return await test(rest[0] ?? "rules", io);
+      case "replay":
+        return await replayCommand(rest, io);
       default:
-        io.err.write("usage: dashlight rules validate [paths...] | schema | test [dir]\n");
+        io.err.write(
+          `usage: dashlight rules validate [paths...] | schema | test [dir]\n       ${REPLAY_USAGE.slice(7)}`,
+        );
         return 2;
     }
   } catch (error) {
-    if (error instanceof RuleSourceError) {
+    if (error instanceof UsageError) {
+      io.err.write(`${error.message.trimEnd()}\n`);
+      return 2;
+    }
+    if (error instanceof RuleSourceError || error instanceof CliError) {
       io.err.write(`${error.message}\n`);
       return 1;
     }

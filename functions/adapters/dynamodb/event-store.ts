@@ -51,4 +51,32 @@ export class DynamoDbEventStore implements EventStore {
     );
     return (result.Items ?? []).map((item) => JSON.parse(item.event as string) as VehicleEvent);
   }
+
+  /**
+   * A vehicle's events with `from` ≤ occurredAt < `to`, oldest first, every page read.
+   * Bounds are canonical ISO instants (`toISOString()`), the form the sort key holds;
+   * an event at exactly `to` sorts after `EVENT#<to>` (its `#<id>` suffix) and is left out.
+   */
+  async listEventsBetween(vehicleId: string, window: { from: string; to: string }): Promise<VehicleEvent[]> {
+    const events: VehicleEvent[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :lower AND :upper",
+          ExpressionAttributeValues: {
+            ":pk": vehiclePk(vehicleId),
+            ":lower": `${EVENT_SK_PREFIX}${window.from}`,
+            ":upper": `${EVENT_SK_PREFIX}${window.to}`,
+          },
+          ScanIndexForward: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) events.push(JSON.parse(item.event as string) as VehicleEvent);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return events;
+  }
 }

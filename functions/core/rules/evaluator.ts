@@ -284,7 +284,10 @@ export const evaluate = (
   }
 
   if (!mustStore && draft.firings.length === 0 && !stateMoved(base, draft)) {
-    return unchanged(state, wantExplanation ? explain(rule, draft, ctxAfter, nowMs, event, outcomeOf(draft), []) : null);
+    return unchanged(
+      state,
+      wantExplanation ? explain(rule, draft, ctxAfter, nowMs, event, outcomeOf(draft), []) : null,
+    );
   }
   const next = finish(rule, base, draft, event.id);
   const explanation =

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { EVENT_TYPES, VehicleEvent } from "../model/event.ts";
 import { SIGNAL_NAMES, type SignalName } from "../model/signals.ts";
 import { emptySnapshot, type VehicleSnapshot } from "../model/snapshot.ts";

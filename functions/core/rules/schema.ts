@@ -1,5 +1,5 @@
 import { isValidCell } from "h3-js";
-import { z } from "zod";
+import * as z from "zod";
 import { VEHICLE_COMMANDS } from "../model/commands.ts";
 import { EVENT_TYPES } from "../model/event.ts";
 import { SIGNAL_NAMES, type SignalName } from "../model/signals.ts";

@@ -1,0 +1,53 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compareInstants, instantMs, isCanonicalInstant, isoOf } from "#core/model/instant.ts";
+
+const LAST_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+const sign = (x: number) => (x > 0 ? 1 : x === 0 ? 0 : -1);
+
+describe("instants", () => {
+  it("isoOf formats every instant exactly like toISOString", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -LAST_MS, max: LAST_MS }), (ms) => {
+        expect(isoOf(ms)).toBe(new Date(ms).toISOString());
+      }),
+    );
+  });
+
+  it("instantMs parses every canonical instant exactly like Date.parse", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: LAST_MS }), (ms) => {
+        expect(instantMs(new Date(ms).toISOString())).toBe(ms);
+      }),
+    );
+  });
+
+  it("instantMs leaves other forms and impossible dates to Date.parse", () => {
+    for (const text of ["2026-05-01T08:00:00Z", "2026-02-30T00:00:00.000Z", "2024-02-29T12:00:00.000Z", "nonsense"]) {
+      expect(instantMs(text)).toStrictEqual(Date.parse(text));
+    }
+  });
+
+  it("compareInstants orders canonical and other forms like the instants they name", () => {
+    const text = fc.oneof(
+      fc.integer({ min: 0, max: LAST_MS }).map((ms) => new Date(ms).toISOString()),
+      fc.integer({ min: 0, max: 2_000_000_000 }).map((s) => new Date(s * 1000).toISOString().replace(".000Z", "Z")),
+    );
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        expect(compareInstants(a, b)).toBe(sign(Date.parse(a) - Date.parse(b)));
+      }),
+    );
+  });
+
+  it("treats an unparseable instant as never newer", () => {
+    expect(compareInstants("garbage", "2026-05-01T08:00:00.000Z")).toBe(-1);
+    expect(compareInstants("2026-05-01T08:00:00.000Z", "garbage")).toBe(-1);
+  });
+
+  it("recognises only the fixed-width UTC form as canonical", () => {
+    expect(isCanonicalInstant("2026-05-01T08:00:00.000Z")).toBe(true);
+    expect(isCanonicalInstant("2026-05-01T08:00:00Z")).toBe(false);
+    expect(isCanonicalInstant("2026-05-01T08:00:00.0000Z")).toBe(false);
+  });
+});
