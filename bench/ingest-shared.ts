@@ -22,6 +22,8 @@ export const benchWebhook = (index: number): string => {
   const sample = structuredClone(SAMPLES[index % SAMPLES.length]);
   sample.id = `bench-${index}`;
   sample.vehicle.id = `C_bench_${index % VEHICLES}`;
+  // Trips are identified by their trip id (as REST backfill identifies them): each bench trip is its own.
+  if (sample.trip) sample.trip.id = `T_bench_${index}`;
   const at = Date.UTC(2026, 10, 22, 8) + index * 1000;
   sample.created_at = typeof sample.created_at === "number" ? at : new Date(at).toISOString();
   return JSON.stringify(sample);
