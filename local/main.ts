@@ -1,19 +1,25 @@
 import { parseArgs } from "node:util";
 import { ConfigError, optionalEnv } from "#shared/config.ts";
 import { DEMO_VEHICLE, startDemo } from "./demo.ts";
+import { type DemoProviders, localHour, nightTimeZone, registerDemoFleet, startDemoProviders } from "./demo-fleet.ts";
 import { startLocalRuntime } from "./runtime.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
+import { loadLocalSecrets } from "./secrets.ts";
 
 /**
  * `npm start`: Dashlight on this machine. Configuration by environment:
  * PORT (3000), DASHLIGHT_DATA_DIR (.dashlight), DASHLIGHT_MEMORY=1 or --memory
  * for throwaway data, DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET and SMARTCAR_MANAGEMENT_TOKEN
  * (local development values are used, and printed, when unset), DASHLIGHT_DEMO
- * (1: a demo car drives through the example rules; on by default when nothing is configured).
+ * (1: a demo fleet drives through the example rules; on by default when nothing is configured).
+ * DASHLIGHT_TOKEN_ENCRYPTION_KEY, DASHLIGHT_CONNECT_COOKIE_SECRET and DASHLIGHT_WEBHOOK_SIGNING_SECRET are taken
+ * from the environment when set, else from `<data dir>/secrets.json` (0600; generated on first start).
+ *
+ * The demo starts a simulator for each of Smartcar, DIMO and OVMS whose API URL is not configured
+ * (SMARTCAR_API_BASE_URL, DIMO_DEVICE_DATA_API_URL, OVMS_API_URL) and registers a car on each.
  */
 const LOCAL_AUTOMATIC_SECRET = "local-dev-secret";
 const LOCAL_SMARTCAR_TOKEN = "local-dev-smartcar-token";
-const LOCAL_WEBHOOK_SIGNING_SECRET = "local-dev-webhook-signing-secret";
 
 const main = async () => {
   const { values } = parseArgs({ options: { memory: { type: "boolean", default: false } } });
@@ -23,6 +29,18 @@ const main = async () => {
   const automaticSecret = optionalEnv("DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET") ?? LOCAL_AUTOMATIC_SECRET;
   const smartcarToken = optionalEnv("SMARTCAR_MANAGEMENT_TOKEN") ?? LOCAL_SMARTCAR_TOKEN;
   const dataDir = memory ? undefined : (optionalEnv("DASHLIGHT_DATA_DIR") ?? ".dashlight");
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const secrets = loadLocalSecrets(dataDir, (warning) => print(`warning: ${warning}`));
+
+  // With nothing configured, a demo fleet drives through the example rules; DASHLIGHT_DEMO=0 turns it off.
+  const demoWanted =
+    (optionalEnv("DASHLIGHT_DEMO") ?? (automaticSecret === LOCAL_AUTOMATIC_SECRET ? "1" : "0")) === "1";
+  // The handlers read their provider configuration at cold start: the simulators come first.
+  let providers: DemoProviders | undefined;
+  if (demoWanted) {
+    providers = await startDemoProviders({ env: process.env, publicUrl: `http://127.0.0.1:${portText}` });
+    Object.assign(process.env, providers.env);
+  }
 
   const runtime = await startLocalRuntime({
     port: Number(portText),
@@ -34,12 +52,15 @@ const main = async () => {
     eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
     standardQueues: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
     runDispatcher: true,
-    webhookSigningSecret: optionalEnv("DASHLIGHT_WEBHOOK_SIGNING_SECRET") ?? LOCAL_WEBHOOK_SIGNING_SECRET,
+    webhookSigningSecret: optionalEnv("DASHLIGHT_WEBHOOK_SIGNING_SECRET") ?? secrets.secrets.webhookSigningSecret,
+    tokenEncryptionKey: optionalEnv("DASHLIGHT_TOKEN_ENCRYPTION_KEY") ?? secrets.secrets.tokenEncryptionKey,
+    connectCookieSecret: optionalEnv("DASHLIGHT_CONNECT_COOKIE_SECRET") ?? secrets.secrets.connectCookieSecret,
     tickIntervalMs: 60_000,
   });
   const lines = [
     `Dashlight is running at ${runtime.url}`,
     `  data:       ${dataDir === undefined ? "in memory (lost on exit)" : `${dataDir}/ (kept across restarts)`}`,
+    `  secrets:    ${secrets.path === undefined ? "generated for this run (in memory)" : `${secrets.path} (mode 600${secrets.created ? ", created now" : ""})`}`,
     `  engines:    DynamoDB (dynalite) ${runtime.endpoints.dynamodb}, SQS (fauxqs) ${runtime.endpoints.sqs}`,
     "  webhooks:",
     `    POST ${runtime.url}/webhooks/automatic/<secret>${automaticSecret === LOCAL_AUTOMATIC_SECRET ? `   (local secret: ${LOCAL_AUTOMATIC_SECRET})` : ""}`,
@@ -53,6 +74,9 @@ const main = async () => {
     `    GET  ${runtime.url}/firings/{id}`,
     `    GET  ${runtime.url}/vehicles/{id}/commands`,
     `    GET  ${runtime.url}/outbox            (notifications that would have been sent; no transport is configured)`,
+    ...(providers?.smartcar === undefined
+      ? []
+      : [`    GET  ${runtime.url}/connect/smartcar  (Smartcar Connect, against the simulator)`]),
     "Press Ctrl+C to stop.",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -69,18 +93,33 @@ const main = async () => {
       pollJobs: runtime.provisioned.pollJobsQueue,
     },
   });
-  // With nothing configured, a demo car drives through the example rules; DASHLIGHT_DEMO=0 turns it off.
-  const demoWanted =
-    (optionalEnv("DASHLIGHT_DEMO") ?? (automaticSecret === LOCAL_AUTOMATIC_SECRET ? "1" : "0")) === "1";
-  const stopDemo = demoWanted
-    ? startDemo({ url: runtime.url, automaticSecret, print: (line) => process.stdout.write(`${line}\n`) })
-    : undefined;
-  if (demoWanted)
-    process.stdout.write(`Demo: the car automatic:${DEMO_VEHICLE} is driving; its firings appear below.\n`);
+  let stopDemo: (() => void) | undefined;
+  if (demoWanted && providers !== undefined) {
+    const timeZone = nightTimeZone(new Date());
+    const vehicles = await registerDemoFleet({ url: runtime.url, runtime, providers, timeZone });
+    const simulated = Object.entries({ smartcar: providers.smartcar, dimo: providers.dimo, ovms: providers.ovms })
+      .map(([name, sim]) => (sim === undefined ? `${name}: configured, not simulated` : `${name} ${sim.url}`))
+      .join(", ");
+    print(`Demo: simulators ${simulated}`);
+    print(
+      `Demo: the fleet's time zone is ${timeZone} (local hour ${localHour(timeZone, new Date())}, inside geofence-exit's 22:00-06:00 window)`,
+    );
+    for (const vehicle of [{ id: `automatic:${DEMO_VEHICLE}`, displayName: "Demo Speedster" }, ...vehicles]) {
+      print(`  ${vehicle.displayName.padEnd(16)} GET ${runtime.url}/vehicles/${encodeURIComponent(vehicle.id)}`);
+    }
+    stopDemo = startDemo({
+      url: runtime.url,
+      automaticSecret,
+      print,
+      fleet: { runtime, providers, vehicles },
+    });
+    print("Demo: the cars are driving; their firings appear below.");
+  }
   const shutdown = async () => {
     stopDemo?.();
     removeRuntimeFile(runtimeDir);
     await runtime.stop();
+    await providers?.stop();
     process.exit(0);
   };
   process.once("SIGINT", shutdown);

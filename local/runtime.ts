@@ -24,6 +24,13 @@ export type LocalRuntimeOptions = {
   runDispatcher: boolean;
   /** Signs outgoing webhooks (also those that only reach the outbox). */
   webhookSigningSecret: string;
+  /**
+   * Seals Smartcar tokens in the table (DASHLIGHT_TOKEN_ENCRYPTION_KEY, 32 bytes in base64) and signs the Connect
+   * session cookie (DASHLIGHT_CONNECT_COOKIE_SECRET); `npm start` reads them from `<data dir>/secrets.json`
+   * (./secrets.ts). When undefined the handlers read whatever the environment holds.
+   */
+  tokenEncryptionKey?: string;
+  connectCookieSecret?: string;
   /** How often the tick runs (Lambda: every minute); undefined runs it only when `tick()` is called. */
   tickIntervalMs: number | undefined;
 };
@@ -80,6 +87,10 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     // Local mode: notifications go to the outbox unless a transport is configured in the environment.
     DASHLIGHT_MODE: "local",
     DASHLIGHT_WEBHOOK_SIGNING_SECRET: options.webhookSigningSecret,
+    ...(options.tokenEncryptionKey === undefined ? {} : { DASHLIGHT_TOKEN_ENCRYPTION_KEY: options.tokenEncryptionKey }),
+    ...(options.connectCookieSecret === undefined
+      ? {}
+      : { DASHLIGHT_CONNECT_COOKIE_SECRET: options.connectCookieSecret }),
   };
   Object.assign(process.env, env);
   const instance = ++instances;
