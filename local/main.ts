@@ -49,8 +49,9 @@ const main = async () => {
     smartcarManagementToken: smartcarToken,
     rawRetentionDays: 30,
     rulesDir: optionalEnv("DASHLIGHT_RULES_DIR") ?? "rules",
-    eventsQueue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
-    standardQueues: { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
+    // As in AWS: each queue's visibility timeout is six times its consumer's timeout (events 30 s, others 60 s).
+    eventsQueue: { visibilityTimeoutSeconds: 180, maxReceiveCount: 5, batchSize: 10, concurrency: 4 },
+    standardQueues: { visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
     runDispatcher: true,
     webhookSigningSecret: optionalEnv("DASHLIGHT_WEBHOOK_SIGNING_SECRET") ?? secrets.secrets.webhookSigningSecret,
     tokenEncryptionKey: optionalEnv("DASHLIGHT_TOKEN_ENCRYPTION_KEY") ?? secrets.secrets.tokenEncryptionKey,

@@ -115,6 +115,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       batchSize: options.eventsQueue.batchSize,
       concurrency: options.eventsQueue.concurrency,
       region: REGION,
+      timeoutMs: (options.eventsQueue.visibilityTimeoutSeconds * 1000) / 6,
     }),
     startQueuePoller({
       sqs,
@@ -125,6 +126,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       batchSize: 10,
       concurrency: 1,
       region: REGION,
+      timeoutMs: (options.standardQueues.visibilityTimeoutSeconds * 1000) / 6,
     }),
   ];
   if (options.runDispatcher) {

@@ -7,6 +7,8 @@ import { StateConflictError } from "./errors.ts";
 import type { ActionQueue, AppliedEvent, EventStore, FiringStore, VehicleStore } from "./ports.ts";
 
 const MAX_ATTEMPTS = 5;
+/** How many applied event ids a snapshot remembers: far more than a provider redelivers at once. */
+const APPLIED_EVENTS_REMEMBERED = 64;
 
 export type EventProcessingPorts = {
   events: EventStore;
@@ -21,9 +23,10 @@ export type EventProcessingPorts = {
  *
  * Writes go in the order that lets a redelivery heal any crash: the event, the
  * firings (put-if-absent), the actions (the dispatcher claims each id once), the
- * rule states (conditional on version), and the snapshot last. Until the snapshot
- * is written the event still looks new, so a redelivery evaluates it again, and
- * the rule states recognise it and return the same firings and actions.
+ * rule states (conditional on version), and the snapshot last, which records the
+ * event as applied. Until then a redelivery evaluates the event again, and the
+ * rule states recognise it and return the same firings and actions; after it, a
+ * redelivery (even past the queue's 5-minute de-duplication) is skipped.
  */
 export const processEvent = async (
   event: VehicleEvent,
@@ -52,6 +55,10 @@ const applyOnce = async (
   const state = await ports.vehicles.loadVehicleState(event.vehicleId);
   const vehicle = state.vehicle ?? (await ports.vehicles.registerVehicle(firstSighting(event, now)));
   const before = state.snapshot;
+  if (!firstDelivery && before.appliedEventIds?.includes(event.id)) {
+    // Fully applied before (its snapshot write was the last step): nothing to evaluate or write again.
+    return { event, vehicle, before, after: before, staleSignals: [], firstDelivery, firings: [], actions: [] };
+  }
   const change = applyEventToSnapshot(before, event);
   const evaluation = evaluateEvent(
     rulesForVehicle(ruleSet, vehicle),
@@ -62,8 +69,11 @@ const applyOnce = async (
   await ports.firings.putFirings(evaluation.firings);
   await ports.actions.enqueue(evaluation.actions);
   await ports.vehicles.saveRuleStates(evaluation.states);
-  const unchanged = change.changed.length === 0 && change.snapshot.lastEventAt === before.lastEventAt;
-  const after = unchanged ? before : await ports.vehicles.saveSnapshot(change.snapshot);
+  // Written for every event, changed signals or not: it records the event as applied.
+  const after = await ports.vehicles.saveSnapshot({
+    ...change.snapshot,
+    appliedEventIds: [...(before.appliedEventIds ?? []), event.id].slice(-APPLIED_EVENTS_REMEMBERED),
+  });
   return {
     event,
     vehicle,

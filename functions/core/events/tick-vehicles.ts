@@ -1,6 +1,6 @@
 import type { RuleSet } from "../rules/compiler.ts";
 import { rulesForVehicle, tickVehicle } from "../rules/engine.ts";
-import type { Firing } from "../rules/state.ts";
+import type { Firing, RuleState } from "../rules/state.ts";
 import { StateConflictError } from "./errors.ts";
 import type { ActionQueue, DueTimerIndex, FiringStore, VehicleStore } from "./ports.ts";
 
@@ -37,20 +37,36 @@ const tickOneVehicle = async (vehicleId: string, ruleSet: RuleSet, ports: TickPo
   for (let attempt = 1; ; attempt++) {
     try {
       const state = await ports.vehicles.loadVehicleState(vehicleId);
-      if (state.vehicle === undefined) return [];
-      const evaluation = tickVehicle(
-        rulesForVehicle(ruleSet, state.vehicle),
-        state.ruleStates,
-        state.vehicle,
-        state.snapshot,
-        now,
-      );
+      const rules = state.vehicle === undefined ? [] : rulesForVehicle(ruleSet, state.vehicle);
+      const evaluation =
+        state.vehicle === undefined
+          ? { firings: [], actions: [], states: [] }
+          : tickVehicle(rules, state.ruleStates, state.vehicle, state.snapshot, now);
       await ports.firings.putFirings(evaluation.firings);
       await ports.actions.enqueue(evaluation.actions);
-      await ports.vehicles.saveRuleStates(evaluation.states);
+      await ports.vehicles.saveRuleStates([
+        ...evaluation.states,
+        ...orphanedTimers(state.ruleStates, new Set(rules.map((rule) => rule.id)), now),
+      ]);
       return evaluation.firings;
     } catch (error) {
       if (!(error instanceof StateConflictError) || attempt >= MAX_ATTEMPTS) throw error;
     }
   }
 };
+
+/**
+ * Due timers no rule will ever clear: their rule was removed, disabled or no
+ * longer covers the vehicle (or the vehicle was removed). Stopped, so the
+ * vehicle is not due again every minute forever; the state itself is kept.
+ */
+const orphanedTimers = (
+  states: ReadonlyMap<string, RuleState>,
+  rulesInScope: ReadonlySet<string>,
+  now: Date,
+): RuleState[] =>
+  [...states.values()]
+    .filter(
+      (state) => state.dueAt !== null && Date.parse(state.dueAt) <= now.getTime() && !rulesInScope.has(state.ruleId),
+    )
+    .map((state) => ({ ...state, dueAt: null, version: state.version + 1 }));

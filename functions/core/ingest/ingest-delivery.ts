@@ -80,8 +80,10 @@ const parseJson = (rawBody: string): unknown => {
   try {
     return JSON.parse(rawBody);
   } catch (error) {
-    throw new PayloadInvalidError([{ path: "$", message: `malformed JSON: ${(error as Error).message}` }], {
-      cause: error,
-    });
+    // Only the position: the parser's own message quotes the body, which may hold a location or a VIN.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new PayloadInvalidError([
+      { path: "$", message: position === undefined ? "malformed JSON" : `malformed JSON at position ${position}` },
+    ]);
   }
 };

@@ -12,6 +12,11 @@ export type VehicleSnapshot = {
   sourceEventIds: Partial<Record<SignalName, string>>;
   /** Event time of the newest event applied, ISO 8601 UTC. */
   lastEventAt?: string;
+  /**
+   * Ids of the events applied most recently (oldest first, a bounded window), so
+   * an event redelivered after it was fully applied is recognised and skipped.
+   */
+  appliedEventIds?: string[];
   /** Optimistic-concurrency version; 0 means never stored. */
   version: number;
 };

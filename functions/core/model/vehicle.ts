@@ -5,9 +5,14 @@ export const Provider = z.enum(PROVIDERS);
 export type Provider = z.infer<typeof Provider>;
 
 /** `<provider>:<provider's vehicle id>`, e.g. `automatic:C_8e7b567626c26695`. */
-export const VehicleId = z.string().regex(/^(automatic|smartcar|dimo|ovms):[^\s:][^\s]*$/, {
-  message: "must be <provider>:<provider vehicle id>, provider one of automatic, smartcar, dimo, ovms",
-});
+/** It is also the events queue's MessageGroupId: at most 128 printable ASCII characters. */
+export const VehicleId = z
+  .string()
+  .max(128)
+  .regex(/^(automatic|smartcar|dimo|ovms):[\x21-\x39\x3b-\x7e][\x21-\x7e]*$/, {
+    message:
+      "must be <provider>:<provider vehicle id> in printable ASCII, provider one of automatic, smartcar, dimo, ovms",
+  });
 export type VehicleId = z.infer<typeof VehicleId>;
 
 /** Builds the canonical vehicle id: `vehicleIdOf("automatic", "C_8e7b")` → `"automatic:C_8e7b"`. */

@@ -31,9 +31,12 @@ export const diffPoll = (
   const newest = names
     .map((name) => (fresh[name] as { observedAt: string }).observedAt)
     .reduce((latest, at) => (Date.parse(at) > Date.parse(latest) ? at : latest));
+  // Two polls can bring different fresh samples with the same newest time: the id names the samples too,
+  // or the queue's de-duplication would drop the second as a repeat.
+  const sampled = names.map((name) => `${name}@${(fresh[name] as { observedAt: string }).observedAt}`).join(",");
   const make = <E extends VehicleEvent>(type: E["type"], occurredAt: string, data: E["data"], signals: SignalSamples) =>
     ({
-      id: eventIdOf(provider, [vehicleId, "poll", type, occurredAt]),
+      id: eventIdOf(provider, [vehicleId, "poll", type, occurredAt, sampled]),
       vehicleId,
       type,
       occurredAt,

@@ -74,7 +74,7 @@ export const pollVehicle = async (
     if (!(error instanceof ProviderError)) throw error;
     const becameStale = registration.staleSince === null;
     if (becameStale) await ports.events.enqueue([staleEvent(vehicleId, registration.provider, error, now)]);
-    await ports.registry.save({
+    const saved = await ports.registry.save({
       ...registration,
       state: nextPollState(
         registration.state,
@@ -93,7 +93,10 @@ export const pollVehicle = async (
       needsReauth: error instanceof ProviderAuthError,
       version: registration.version + 1,
     });
-    return { vehicleId, result: "failed", error: error.message };
+    // A lost race: another job recorded its own outcome for this vehicle; this failure is still reported.
+    return saved
+      ? { vehicleId, result: "failed", error: error.message }
+      : { vehicleId, result: "failed", error: `${error.message} (not recorded: another poll was recorded first)` };
   }
 };
 

@@ -165,8 +165,10 @@ export const evaluate = (
 
   if (base.recentEventIds.includes(event.id)) {
     const replay = base.recentFirings.filter((f) => f.firing.eventId === event.id);
+    // A redelivery changes nothing stored: even when the rule changed since (a new fingerprint), the
+    // adopted state waits for the next new event, whose write then carries the version forward.
     return {
-      ...(created ? { state: base, changed: true as const } : { state, changed: false as const }),
+      ...(state === undefined ? { state: base, changed: true as const } : { state, changed: false as const }),
       firings: replay.map((r) => r.firing),
       actions: replay.flatMap((r) => r.actions),
       explanation: null,

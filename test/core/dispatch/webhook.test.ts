@@ -52,6 +52,8 @@ describe("the SSRF guard", () => {
     ["::ffff:127.0.0.1"],
     ["::ffff:a9fe:a9fe"],
     ["64:ff9b::10.0.0.1"],
+    ["::7f00:1"],
+    ["::ffff:0:7f00:1"],
     ["[::1]"],
     ["not-an-ip"],
   ])("refuses %s", (address) => {

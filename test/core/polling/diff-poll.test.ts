@@ -10,9 +10,9 @@ const T0 = "2026-11-22T12:00:00.000Z";
 const T1 = "2026-11-22T12:00:20.000Z";
 
 const snapshotWith = (signals: SignalSamples): VehicleSnapshot => ({ ...emptySnapshot(VEHICLE), signals, version: 3 });
-const id = (type: string, at: string) => eventIdOf("smartcar", [VEHICLE, "poll", type, at]);
-const base = (type: string, at: string) => ({
-  id: id(type, at),
+const id = (type: string, at: string, sampled: string) => eventIdOf("smartcar", [VEHICLE, "poll", type, at, sampled]);
+const base = (type: string, at: string, sampled: string) => ({
+  id: id(type, at, sampled),
   vehicleId: VEHICLE,
   type,
   occurredAt: at,
@@ -41,9 +41,9 @@ describe("diffPoll", () => {
       POLLED_AT,
     );
     expect(events).toStrictEqual([
-      { ...base("location", T1), data: {}, signals: { location } },
+      { ...base("location", T1, `odometer_km@${T1},location@${T1}`), data: {}, signals: { location } },
       {
-        ...base("signals", T1),
+        ...base("signals", T1, `odometer_km@${T1},location@${T1}`),
         data: {},
         signals: { odometer_km: { value: 12, observedAt: T1 }, location },
       },
@@ -83,7 +83,7 @@ describe("diffPoll", () => {
       POLLED_AT,
     );
     expect(cleared[0]).toStrictEqual({
-      ...base("mil.off", T1),
+      ...base("mil.off", T1, `odometer_km@${T1},dtcs@${T1},mil_on@${T1}`),
       data: { dtcs: [p0420] },
       signals: { dtcs: { value: [], observedAt: T1 }, mil_on: { value: false, observedAt: T1 } },
     });
@@ -102,6 +102,25 @@ describe("diffPoll", () => {
       POLLED_AT,
     );
     expect(events.map((event) => event.type)).toStrictEqual([type, "signals"]);
+  });
+
+  it("gives different ids to two polls whose different fresh samples share their newest time", () => {
+    const first = diffPoll(
+      emptySnapshot(VEHICLE),
+      { signals: { soc_pct: { value: 50, observedAt: T1 } }, requestsUsed: 1 },
+      "smartcar",
+      POLLED_AT,
+    );
+    const second = diffPoll(
+      emptySnapshot(VEHICLE),
+      {
+        signals: { soc_pct: { value: 50, observedAt: T1 }, odometer_km: { value: 7, observedAt: T1 } },
+        requestsUsed: 1,
+      },
+      "smartcar",
+      POLLED_AT,
+    );
+    expect(first[0]?.id).not.toBe(second[0]?.id);
   });
 
   it("gives the same ids when the same poll is diffed twice", () => {
