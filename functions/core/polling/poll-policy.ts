@@ -14,12 +14,13 @@ export type ProviderPollSettings = {
 const MINUTE = 60_000;
 
 /**
- * Defaults per provider. Smartcar bills and rate-limits per call, so it is polled
- * sparingly (its webhooks carry the real-time part); DIMO and OVMS are cheap;
- * Automatic REST is only a backfill of what webhooks missed.
+ * Defaults per provider. Smartcar bills and rate-limits per call, and one poll is a
+ * /batch of 9 endpoints that each count: polled sparingly, so a car parked all day
+ * stays within its budget (12 polls × 9 = 108 calls) and its webhooks carry the
+ * real-time part. DIMO and OVMS are cheap; Automatic REST is only a backfill.
  */
 export const DEFAULT_POLL_SETTINGS: Record<Provider, ProviderPollSettings> = {
-  smartcar: { activeIntervalMs: 5 * MINUTE, parkedIntervalMs: 30 * MINUTE, dailyRequestBudget: 200 },
+  smartcar: { activeIntervalMs: 15 * MINUTE, parkedIntervalMs: 120 * MINUTE, dailyRequestBudget: 200 },
   dimo: { activeIntervalMs: MINUTE, parkedIntervalMs: 10 * MINUTE, dailyRequestBudget: 2_000 },
   ovms: { activeIntervalMs: MINUTE, parkedIntervalMs: 10 * MINUTE, dailyRequestBudget: 2_000 },
   automatic: { activeIntervalMs: 60 * MINUTE, parkedIntervalMs: 60 * MINUTE, dailyRequestBudget: 100 },
