@@ -37,7 +37,8 @@ const mutatedPayload = (provider: string, samples: string[]) =>
       const payload = samplePayload(provider, sample);
       for (const [prefix, key, value] of mutations) {
         const target = prefix === "" ? payload : (payload[prefix.slice(0, -1)] as Record<string, unknown> | undefined);
-        if (target && typeof target === "object") target[key] = value;
+        // An array's length is not a field a provider could send: setting it would only break this copy.
+        if (target && typeof target === "object" && !(Array.isArray(target) && key === "length")) target[key] = value;
       }
       return JSON.stringify(payload);
     });
