@@ -37,11 +37,15 @@ const DAY_MS = 86_400_000;
 const FAST_RANGE_END_MS = 253_402_300_800_000;
 let cachedDay = Number.NaN;
 let cachedDayPrefix = "";
+let cachedSecond = Number.NaN;
+let cachedSecondPrefix = "";
 
 /**
- * `new Date(epochMs).toISOString()`, about three times faster: events arrive day after
- * day, so the `YYYY-MM-DDT` prefix of the last day is kept and only the time of day is
- * formatted (from lookup tables). Same output for every input.
+ * `new Date(epochMs).toISOString()`, several times faster: events arrive second after
+ * second, so the `YYYY-MM-DDTHH:mm:ss.` prefix of the last second (and the date of the
+ * last day) is kept and usually only the milliseconds are appended. Fewer pieces also
+ * mean fewer intermediate strings, which the snapshot path then flattens per sample.
+ * Same output for every input.
  *
  * @example isoOf(0) // "1970-01-01T00:00:00.000Z"
  */
@@ -49,19 +53,26 @@ export const isoOf = (epochMs: number): string => {
   if (!(epochMs >= 0 && epochMs < FAST_RANGE_END_MS) || !Number.isInteger(epochMs)) {
     return new Date(epochMs).toISOString(); // throws RangeError on NaN, like before
   }
-  const day = Math.floor(epochMs / DAY_MS);
+  const second = Math.floor(epochMs / 1000);
+  if (second !== cachedSecond) {
+    cachedSecondPrefix = secondPrefix(second);
+    cachedSecond = second;
+  }
+  return `${cachedSecondPrefix}${THREE_DIGITS[epochMs - second * 1000]}Z`;
+};
+
+/** `YYYY-MM-DDTHH:mm:ss.` of a second since the epoch (the day's prefix cached too). */
+const secondPrefix = (second: number): string => {
+  const day = Math.floor(second / 86_400);
   if (day !== cachedDay) {
     cachedDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
     cachedDay = day;
   }
-  let rest = epochMs - day * DAY_MS;
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const seconds = Math.floor(rest / 1000);
-  rest -= seconds * 1000;
-  return `${cachedDayPrefix}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[rest]}Z`;
+  let rest = second - day * 86_400;
+  const hours = Math.floor(rest / 3600);
+  rest -= hours * 3600;
+  const minutes = Math.floor(rest / 60);
+  return `${cachedDayPrefix}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[rest - minutes * 60]}.`;
 };
 
 /** The value of `length` decimal digits at `start`, or NaN if one is not a digit. */

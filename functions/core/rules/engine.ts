@@ -53,9 +53,12 @@ export const evaluateEvent = (
   now: number | string | Date,
   options?: EvaluateOptions,
 ): VehicleEvaluation => {
-  const evaluations: RuleEvaluation[] = [];
-  for (const rule of rules) {
-    evaluations.push({ rule, evaluation: evaluate(rule, states.get(rule.id), input, now, options) });
+  // Sized up front (a pushed array grows to 16 slots at once) and filled by index: the
+  // consumer runs this for every event, and the stateful benchmark is allocation bound.
+  const evaluations = new Array<RuleEvaluation>(rules.length);
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as CompiledRule;
+    evaluations[i] = { rule, evaluation: evaluate(rule, states.get(rule.id), input, now, options) };
   }
   return collect(evaluations);
 };
@@ -85,7 +88,16 @@ const collect = (evaluations: RuleEvaluation[]): VehicleEvaluation => {
   let firings: readonly Firing[] = NONE;
   let actions: readonly Action[] = NONE;
   let explanations: readonly Explanation[] = NONE;
-  for (const { evaluation } of evaluations) {
+  for (let i = 0; i < evaluations.length; i++) {
+    const { evaluation } = evaluations[i] as RuleEvaluation;
+    // Most evaluations change nothing: test before touching the (shared, empty) result arrays.
+    if (
+      !evaluation.changed &&
+      evaluation.firings.length === 0 &&
+      evaluation.actions.length === 0 &&
+      evaluation.explanation === null
+    )
+      continue;
     if (evaluation.changed) states = [...states, evaluation.state];
     if (evaluation.firings.length > 0) firings = [...firings, ...evaluation.firings];
     if (evaluation.actions.length > 0) actions = [...actions, ...evaluation.actions];

@@ -64,15 +64,22 @@ const toMs = (t: Instant): number => (typeof t === "number" ? t : typeof t === "
 /** Shared by every evaluation that produced nothing, so the hot path allocates no arrays. */
 const NONE: readonly never[] = Object.freeze([]);
 
-/** The outcome of an evaluation that changed nothing (the common case). */
-const unchanged = (state: RuleState | undefined, explanation: Explanation | null = null): Evaluation => ({
-  state,
+/** A rule that has not seen the vehicle and still has nothing to store: one shared, frozen outcome. */
+const NOTHING_YET: Evaluation = Object.freeze({
+  state: undefined,
   changed: false,
   firings: NONE,
   actions: NONE,
-  explanation,
+  explanation: null,
   duplicate: false,
 });
+
+/** The outcome of an evaluation that changed nothing (the common case). */
+const unchanged = (state: RuleState | undefined, explanation: Explanation | null = null): Evaluation =>
+  // Most rules never see most vehicles do anything: sharing their outcome spares an allocation per event.
+  state === undefined && explanation === null
+    ? NOTHING_YET
+    : { state, changed: false, firings: NONE, actions: NONE, explanation, duplicate: false };
 
 /** A rule applies to a vehicle when enabled and the vehicle is in its scope. */
 export const ruleAppliesTo = (rule: CompiledRule, vehicle: Pick<Vehicle, "id" | "tags">): boolean => {
@@ -154,7 +161,7 @@ export const evaluate = (
     (state === undefined
       ? !rule.hasSchedule && isQuiet(rule, rule.initialTriggers, null, event, snapshotAfter, changed, dataArrived)
       : state.fingerprint === rule.fingerprint &&
-        !state.recentEventIds.includes(event.id) &&
+        !absorbed(state, event.id) &&
         isQuiet(rule, state.triggers, state.open, event, snapshotAfter, changed, dataArrived))
   ) {
     return unchanged(state);
@@ -163,7 +170,7 @@ export const evaluate = (
   const nowMs = toMs(now);
   const [base, created] = adopt(rule, state, vehicle.id);
 
-  if (base.recentEventIds.includes(event.id)) {
+  if (absorbed(base, event.id)) {
     const replay = base.recentFirings.filter((f) => f.firing.eventId === event.id);
     // A redelivery changes nothing stored: even when the rule changed since (a new fingerprint), the
     // adopted state waits for the next new event, whose write then carries the version forward.
@@ -299,6 +306,13 @@ export const evaluate = (
         ? explain(rule, draft, ctxAfter, nowMs, event, outcomeOf(draft), [])
         : null;
   return { state: next, changed: true, firings: draft.firings, actions: draft.actions, explanation, duplicate: false };
+};
+
+/** Whether the state already absorbed this event (a redelivery); newest ids last, so scan backwards. */
+const absorbed = (state: RuleState, eventId: string): boolean => {
+  const ids = state.recentEventIds;
+  for (let i = ids.length - 1; i >= 0; i--) if (ids[i] === eventId) return true;
+  return false;
 };
 
 const blankDraft = (base: RuleState): Draft => ({

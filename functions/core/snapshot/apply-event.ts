@@ -23,22 +23,26 @@ type Sample = { observedAt: string };
 export const applyEventToSnapshot = (snapshot: VehicleSnapshot, event: VehicleEvent): SnapshotChange => {
   const signals: Record<string, unknown> = { ...snapshot.signals };
   const sourceEventIds: Record<string, string> = { ...snapshot.sourceEventIds };
-  const changed: SignalName[] = [];
   const stale: SignalName[] = [];
   const held = snapshot.signals as Record<string, Sample | undefined>;
   const heldEventIds = snapshot.sourceEventIds as Record<string, string | undefined>;
   const incoming = event.signals as Record<string, Sample>;
-  // for…in rather than Object.entries: no [name, sample] pair allocated per signal.
-  for (const name in incoming) {
+  // Object.keys is exactly sized and, in the common case where every sample is newer, is
+  // `changed` itself: no array grown by push (16 slots for a handful of names) per event.
+  const names = Object.keys(incoming) as SignalName[];
+  let changed = names;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as SignalName;
     const sample = incoming[name] as Sample;
     const heldSample = held[name];
     if (heldSample !== undefined && !isNewer(sample.observedAt, event.id, heldSample.observedAt, heldEventIds[name])) {
-      stale.push(name as SignalName);
+      if (changed === names) changed = names.slice(0, i);
+      stale.push(name);
       continue;
     }
+    if (changed !== names) changed.push(name);
     signals[name] = sample;
     sourceEventIds[name] = event.id;
-    changed.push(name as SignalName);
   }
   const lastEventAt =
     snapshot.lastEventAt === undefined || compareInstants(event.occurredAt, snapshot.lastEventAt) > 0
