@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { SMARTCAR_DEFAULT_SCOPE } from "./oauth.ts";
 
 /**
  * A local Smartcar: the Vehicles API v2.0 paths of the seed (../shared/seeds/smartcar-vehicles-openapi.txt), its
@@ -147,21 +148,6 @@ export type SmartcarSimulator = {
   stop(): Promise<void>;
 };
 
-export const ALL_PERMISSIONS = [
-  "read_vehicle_info",
-  "read_battery",
-  "read_charge",
-  "read_location",
-  "read_odometer",
-  "read_fuel",
-  "read_engine_oil",
-  "read_diagnostics",
-  "read_security",
-  "control_security",
-  "control_charge",
-  "control_navigation",
-] as const;
-
 const defaultsOf = (init: SimulatedVehicleInit, now: number): SimulatedVehicleState => ({
   id: init.id,
   make: init.make ?? "TESLA",
@@ -188,7 +174,8 @@ const defaultsOf = (init: SimulatedVehicleInit, now: number): SimulatedVehicleSt
   chargeRatePerHour: init.chargeRatePerHour ?? 0.5,
   locked: init.locked ?? true,
   dtcs: init.dtcs?.map((dtc) => ({ ...dtc })) ?? [],
-  permissions: init.permissions ?? [...ALL_PERMISSIONS],
+  // By default a simulated owner grants everything Dashlight asks for.
+  permissions: init.permissions ?? [...SMARTCAR_DEFAULT_SCOPE],
   lockLatencyMs: init.lockLatencyMs ?? 0,
   ignoresCommands: init.ignoresCommands ?? false,
   speedKph: 0,
