@@ -5,19 +5,19 @@
 // the vehicle's rules whose condition holds for the event.
 //
 // DASHLIGHT_BENCH_MODE=conditions (default): holdsNow() per rule on a snapshot of the event.
-// DASHLIGHT_BENCH_MODE=stateful: the event consumer's path per event, with the stores in
-//   memory: the canonical event, applyEventToSnapshot, evaluateEvent() over the vehicle's
-//   rules with its Map of rule states (edge, hysteresis bands, cooldown, timers, versions,
-//   redelivery ids), writing back every changed state; then holdsNow() for the reported
-//   bitmask (the raw conditions the harness checks, which hysteresis does not change).
-// DASHLIGHT_BENCH_MODE=snapshot: stateful without evaluate(), to show what the snapshot
-//   update (canonical event + applyEventToSnapshot) costs on its own.
+// DASHLIGHT_BENCH_MODE=stateful: a LiveVehicle per vehicle (what `rules replay` runs): the
+//   canonical event applied to the vehicle's snapshot, then evaluate()'s decisions for
+//   every rule with its state in memory (edge, hysteresis bands, cooldown, timers, versions,
+//   redelivery ids); then holdsNow() for the reported bitmask (the raw conditions the
+//   harness checks, which hysteresis does not change).
+// DASHLIGHT_BENCH_MODE=snapshot: stateful without the rules' states, to show what the
+//   snapshot update (canonical event + applyEventInPlace) costs on its own.
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 
 import { isoOf } from "../functions/core/model/instant.ts";
 import { emptySnapshot } from "../functions/core/model/snapshot.ts";
-import { compileRuleSources, evaluateEvent, formatProblem, holdsNow } from "../functions/core/rules/index.ts";
-import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
+import { compileRuleSources, formatProblem, LiveVehicle } from "../functions/core/rules/index.ts";
+import { applyEventInPlace } from "../functions/core/snapshot/apply-event.ts";
 
 const MODES = ["conditions", "stateful", "snapshot"];
 const MODE = MODES.includes(process.env.DASHLIGHT_BENCH_MODE) ? process.env.DASHLIGHT_BENCH_MODE : "conditions";
@@ -87,15 +87,17 @@ const vehicleOf = (id) => ({
  * event, so the pass measures evaluation rather than allocation; safe because the evaluator
  * never keeps its inputs and these rules have no CEL (whose context cache is per snapshot).
  */
-const scratch = {
-  vehicleId: "",
-  signals: {
+/** The five signals of a benchmark event, as canonical samples to refill. */
+const scratchSignals = () => ({
     speed_kph: { value: 0, observedAt: "" },
     location: { value: { lat: 0, lon: 0 }, observedAt: "" },
     soc_pct: { value: 0, observedAt: "" },
     charge_state: { value: "not_charging", observedAt: "" },
     mil_on: { value: false, observedAt: "" },
-  },
+});
+const scratch = {
+  vehicleId: "",
+  signals: scratchSignals(),
   sourceEventIds: {},
   version: 0,
 };
@@ -132,61 +134,65 @@ export function buildEvaluator(vehicles, mode = MODE) {
       },
     };
   }
+  // One canonical event refilled per input: the adapter's glue, not the evaluator's work (the
+  // harness hands over plain objects, as the consumer gets parsed JSON). Only what a snapshot
+  // keeps is fresh per event: the location value and the observation time.
+  const event = {
+    id: "",
+    vehicleId: "",
+    type: "signals",
+    occurredAt: "",
+    receivedAt: "",
+    source: { provider: "dimo" },
+    data: {},
+    signals: scratchSignals(),
+  };
+  const s = event.signals;
+  const cars = vehicleObjects.map((v, i) => new LiveVehicle(rulesByVehicle[i], v));
   const snapshots = vehicleObjects.map((v) => emptySnapshot(v.id));
-  const states = vehicles.map(() => new Map());
+  const ctx = { vehicle: vehicleObjects[0], snapshot: snapshots[0], event: undefined, atMs: 0 };
   const totals = { events: 0, stateWrites: 0, firings: 0, resolved: 0, cooldown: 0 };
   let seq = 0;
   return {
     totals,
     evalEvent(e) {
-      const rules = rulesByVehicle[e.vehicleId];
-      const vehicle = vehicleObjects[e.vehicleId];
+      const car = cars[e.vehicleId];
       const observedAt = isoOf(e.ts);
-      const event = {
-        id: `b${seq++}`,
-        vehicleId: vehicle.id,
-        type: "signals",
-        occurredAt: observedAt,
-        receivedAt: observedAt,
-        source: { provider: "dimo" },
-        data: {},
-        signals: {
-          speed_kph: { value: e.speed_kph, observedAt },
-          location: { value: { lat: e.lat, lon: e.lon }, observedAt },
-          soc_pct: { value: e.soc_pct, observedAt },
-          charge_state: { value: e.is_charging ? "charging" : "not_charging", observedAt },
-          mil_on: { value: e.mil, observedAt },
-        },
-      };
-      const before = snapshots[e.vehicleId];
-      const change = applyEventToSnapshot(before, event);
-      snapshots[e.vehicleId] = change.snapshot;
+      event.id = `b${seq++}`;
+      event.vehicleId = car.vehicle.id;
+      event.occurredAt = observedAt;
+      event.receivedAt = observedAt;
+      s.speed_kph.value = e.speed_kph;
+      s.speed_kph.observedAt = observedAt;
+      s.location.value = { lat: e.lat, lon: e.lon };
+      s.location.observedAt = observedAt;
+      s.soc_pct.value = e.soc_pct;
+      s.soc_pct.observedAt = observedAt;
+      s.charge_state.value = e.is_charging ? "charging" : "not_charging";
+      s.charge_state.observedAt = observedAt;
+      s.mil_on.value = e.mil;
+      s.mil_on.observedAt = observedAt;
       totals.events++;
+      let snapshot;
       if (mode === "stateful") {
-        const vehicleStates = states[e.vehicleId];
-        const input = {
-          event,
-          snapshotBefore: before,
-          snapshotAfter: change.snapshot,
-          vehicle,
-          changed: change.changed,
-        };
-        const out = evaluateEvent(rules, vehicleStates, input, e.ts);
-        // What the consumer writes back to the store (conditionally on version).
-        for (const state of out.states) {
-          if (state.version !== (vehicleStates.get(state.ruleId)?.version ?? 0) + 1) throw new Error("version skipped");
-          vehicleStates.set(state.ruleId, state);
-        }
+        const out = car.observe(event, e.ts);
         totals.stateWrites += out.states.length;
         for (const f of out.firings) {
           if (f.kind === "resolved") totals.resolved++;
           else totals.firings++;
           if (f.status === "cooldown") totals.cooldown++;
         }
+        snapshot = car.snapshot;
+      } else {
+        snapshot = snapshots[e.vehicleId];
+        applyEventInPlace(snapshot, event);
       }
-      const ctx = { vehicle, snapshot: change.snapshot, event: undefined, atMs: e.ts };
+      const rules = car.rules;
+      ctx.vehicle = car.vehicle;
+      ctx.snapshot = snapshot;
+      ctx.atMs = e.ts;
       let m = 0;
-      for (let k = 0; k < rules.length; k++) if (holdsNow(rules[k], ctx)) m |= 1 << k;
+      for (let k = 0; k < rules.length; k++) if (rules[k].holdsNow(ctx)) m |= 1 << k;
       return m;
     },
   };
@@ -198,8 +204,9 @@ export default {
   async: false,
   notes: {
     conditions: "YAML rules, real compiler; holdsNow() per rule on a snapshot view of the event",
-    stateful: "YAML rules, real compiler; applyEventToSnapshot + evaluate() per rule (state in memory) + holdsNow()",
-    snapshot: "canonical event + applyEventToSnapshot + holdsNow(), no evaluate(): the snapshot's share of stateful",
+    stateful:
+      "YAML rules, real compiler; LiveVehicle.observe (snapshot + evaluate() per rule, states in memory) + holdsNow()",
+    snapshot: "canonical event + applyEventInPlace + holdsNow(), no rule states: the snapshot's share of stateful",
   }[MODE],
   build(vehicles) {
     return buildEvaluator(vehicles, MODE);

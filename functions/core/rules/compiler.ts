@@ -199,12 +199,13 @@ export const compileRuleSources = (sources: readonly SourceFile[]): CompileResul
   }
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems, sources) };
 
+  const prepared = ruleSpecs.map(({ value, file, offset, parsed }) =>
+    prepareRule(value, { file, line: parsed.lineCounter.linePos(offset).line }, zoneSpecs, contacts),
+  );
   const zones = new Map<string, CompiledZone>();
   for (const [name, spec] of zoneSpecs) zones.set(name, compileZone(name, spec));
   const logicCache = new Map<string, RuleLogic>();
-  const rules = ruleSpecs.map(({ value, file, offset, parsed }) =>
-    compileRule(value, { file, line: parsed.lineCounter.linePos(offset).line }, zones, zoneSpecs, contacts, logicCache),
-  );
+  const rules = prepared.map((rule) => buildRule(rule, zones, logicCache));
   return { ok: true, ruleSet: Object.freeze({ rules: Object.freeze(rules), zones, contacts }) };
 };
 
@@ -284,48 +285,57 @@ const compileLogic = (spec: RuleSpec, zones: ReadonlyMap<string, CompiledZone>):
   };
 };
 
-const compileRule = (
+/** What a rule needs besides its logic, worked out (with all its garbage) before any logic is built. */
+type PreparedRule = Omit<CompiledRule, keyof RuleLogic> & { readonly logicKey: string };
+
+const prepareRule = (
   spec: RuleSpec,
   source: { file: string; line: number },
-  zones: ReadonlyMap<string, CompiledZone>,
   zoneSpecs: ReadonlyMap<string, ZoneSpec>,
   contacts: ReadonlyMap<string, ContactSpec>,
-  logicCache: Map<string, RuleLogic>,
-): CompiledRule => {
-  // Rules that watch the same thing share one compiled logic (triggers, conditions,
-  // closures): less memory, and hot call sites that stay monomorphic across a fleet.
-  const logicKey = JSON.stringify([spec.triggers, spec.conditions ?? []]);
-  let logic = logicCache.get(logicKey);
-  if (logic === undefined) {
-    logic = compileLogic(spec, zones);
-    logicCache.set(logicKey, logic);
-  }
-  const { triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals } = logic;
+): PreparedRule => {
   const refs = referencedNames(spec);
   const usedZones = [...refs.zones].sort().map((name) => [name, zoneSpecs.get(name)]);
   const usedContacts = [...refs.contacts].sort().map((name) => [name, contacts.get(name)]);
-  const rule: CompiledRule = {
+  return {
+    // Rules that watch the same thing share one compiled logic (triggers, conditions,
+    // closures): less memory, and hot call sites that stay monomorphic across a fleet.
+    logicKey: JSON.stringify([spec.triggers, spec.conditions ?? []]),
     id: spec.id,
     name: spec.name ?? spec.id,
     fingerprint: fingerprint(JSON.stringify([spec, usedZones, usedContacts])),
     source,
     enabled: spec.enabled ?? true,
     scope: compileScope(spec),
-    triggers,
-    conditions,
-    initialTriggers,
-    hasSchedule,
-    holdsNow,
     actions: Object.freeze(spec.actions.map((a) => compileAction(a, contacts))),
     onResolve: Object.freeze((spec.on_resolve ?? []).map((a) => compileAction(a, contacts))),
     cooldownMs: durationMs(spec.cooldown, 0),
     maxEventDelayMs: durationMs(spec.max_event_delay, DEFAULT_MAX_EVENT_DELAY_MS),
     dryRun: spec.dry_run ?? false,
     explainAll: spec.explain === "all",
-    signals,
     spec: deepFreeze(spec),
   };
-  return Object.freeze(rule);
+};
+
+/**
+ * Builds the logic every event runs (triggers, conditions, their closures) and the rule
+ * object. Called for all rules in one pass after prepareRule, so that what evaluation
+ * touches is allocated together rather than between a fleet's parse and fingerprint
+ * garbage: for 40,000 rules that locality is most of the evaluation time.
+ */
+const buildRule = (
+  prepared: PreparedRule,
+  zones: ReadonlyMap<string, CompiledZone>,
+  logicCache: Map<string, RuleLogic>,
+): CompiledRule => {
+  const { logicKey, ...rest } = prepared;
+  let logic = logicCache.get(logicKey);
+  if (logic === undefined) {
+    logic = compileLogic(rest.spec, zones);
+    logicCache.set(logicKey, logic);
+  }
+  const { triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals } = logic;
+  return Object.freeze({ ...rest, triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals });
 };
 
 const compileHoldsNow = (
@@ -349,10 +359,15 @@ const levelHoldsNow = (
     const { circle } = trigger.zone;
     const wantInside = trigger.want === "inside";
     if (circle !== undefined) {
-      const { lat, lon, radius_m } = circle;
+      // Copied into one fresh array beside the closure: the parsed numbers live wherever the
+      // YAML parser left them, and a fleet's worth of scattered reads is cache misses.
+      const geo = Float64Array.of(circle.lat, circle.lon, circle.radius_m);
       return (ctx) => {
         const loc = ctx.snapshot.signals.location?.value;
-        return loc !== undefined && haversineM(lat, lon, loc.lat, loc.lon) <= radius_m === wantInside;
+        return (
+          loc !== undefined &&
+          haversineM(geo[0] as number, geo[1] as number, loc.lat, loc.lon) <= (geo[2] as number) === wantInside
+        );
       };
     }
     const { contains } = trigger.zone;

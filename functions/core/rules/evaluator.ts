@@ -31,6 +31,12 @@ export type EvaluationInput = {
   readonly vehicle: Vehicle;
   /** Signals the event changed (SnapshotChange.changed); computed from the snapshots when absent. */
   readonly changed?: readonly SignalName[];
+  /**
+   * Whether the event moved the snapshot's `lastEventAt` (news for staleness triggers);
+   * computed from the snapshots when absent. Callers that update one snapshot in place
+   * (LiveVehicle) pass it, since before and after are then the same object.
+   */
+  readonly dataArrived?: boolean;
 };
 
 export type Evaluation = (
@@ -153,17 +159,10 @@ export const evaluate = (
   const { event, snapshotBefore, snapshotAfter, vehicle } = input;
   if (event.vehicleId !== vehicle.id) throw new RuleContractError(`event ${event.id} is not for vehicle ${vehicle.id}`);
   const changed = input.changed ?? changedSignals(snapshotBefore, snapshotAfter);
-  const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
+  const dataArrived = input.dataArrived ?? snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
   const wantExplanation = rule.explainAll || options?.explain === true;
   // The hot path: most events change nothing for most rules, and allocate nothing here.
-  if (
-    !wantExplanation &&
-    (state === undefined
-      ? !rule.hasSchedule && isQuiet(rule, rule.initialTriggers, null, event, snapshotAfter, changed, dataArrived)
-      : state.fingerprint === rule.fingerprint &&
-        !absorbed(state, event.id) &&
-        isQuiet(rule, state.triggers, state.open, event, snapshotAfter, changed, dataArrived))
-  ) {
+  if (!wantExplanation && changesNothing(rule, state, event, snapshotAfter, changed, dataArrived)) {
     return unchanged(state);
   }
 
@@ -306,6 +305,36 @@ export const evaluate = (
         ? explain(rule, draft, ctxAfter, nowMs, event, outcomeOf(draft), [])
         : null;
   return { state: next, changed: true, firings: draft.firings, actions: draft.actions, explanation, duplicate: false };
+};
+
+/**
+ * True when evaluate() would certainly return `state` unchanged with no firing, action or
+ * explanation: nothing the rule watches moved, and the event is not a redelivery whose
+ * firings must be replayed. The hot path of every caller; allocates nothing.
+ * (A redelivered event that fired nothing and changes nothing is simply quiet again.)
+ *
+ * @example changesNothing(speeding, state, event, snapshotAfter, ["soc_pct"], true) // true
+ */
+export const changesNothing = (
+  rule: CompiledRule,
+  state: RuleState | undefined,
+  event: VehicleEvent,
+  snapshotAfter: VehicleSnapshot,
+  changed: readonly SignalName[],
+  dataArrived: boolean,
+): boolean =>
+  state === undefined
+    ? !rule.hasSchedule && isQuiet(rule, rule.initialTriggers, null, event, snapshotAfter, changed, dataArrived)
+    : state.fingerprint === rule.fingerprint &&
+      !firedOn(state, event.id) &&
+      isQuiet(rule, state.triggers, state.open, event, snapshotAfter, changed, dataArrived);
+
+/** Whether the state remembers firings of this event (at most RECENT_FIRINGS, usually none). */
+const firedOn = (state: RuleState, eventId: string): boolean => {
+  const recent = state.recentFirings;
+  for (let i = 0; i < recent.length; i++)
+    if ((recent[i] as RuleState["recentFirings"][number]).firing.eventId === eventId) return true;
+  return false;
 };
 
 /** Whether the state already absorbed this event (a redelivery); newest ids last, so scan backwards. */

@@ -33,6 +33,7 @@ export {
   RuleValidationError,
 } from "./errors.ts";
 export {
+  changesNothing,
   type EvaluateOptions,
   type Evaluation,
   type EvaluationInput,
@@ -43,6 +44,7 @@ export {
   tick,
 } from "./evaluator.ts";
 export { type FixtureResult, type LoadedFixture, parseFixtureSources, runFixture } from "./fixtures.ts";
+export { type LiveOutcome, LiveVehicle } from "./live.ts";
 export { loadRuleSet, readRuleSources } from "./load.ts";
 export { type RuleSpec, ruleFileJsonSchema } from "./schema.ts";
 export type {

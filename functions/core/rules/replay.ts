@@ -1,16 +1,15 @@
 import type { VehicleEvent } from "../model/event.ts";
 import { instantMs } from "../model/instant.ts";
-import { emptySnapshot, type VehicleSnapshot } from "../model/snapshot.ts";
 import type { Vehicle } from "../model/vehicle.ts";
-import { applyEventToSnapshot } from "../snapshot/apply-event.ts";
 import type { CompiledRule, RuleSet } from "./compiler.ts";
-import { evaluateEvent, rulesForVehicle, tickVehicle, type VehicleEvaluation } from "./engine.ts";
-import type { Firing, RuleState } from "./state.ts";
+import { rulesForVehicle } from "./engine.ts";
+import { type LiveOutcome, LiveVehicle } from "./live.ts";
+import type { Firing } from "./state.ts";
 
 /**
  * Backtesting: what the current rules would have done with events already stored.
- * Pure and in memory: fresh rule states (every rule armed) and an empty snapshot per
- * vehicle, events applied in event-time order, and the tick run for every timer that
+ * Pure and in memory (a LiveVehicle each): fresh rule states (every rule armed) and an
+ * empty snapshot per vehicle, events applied in event-time order, and the tick run for every timer that
  * falls due before the next event and up to the end of the window, so `for` deadlines,
  * staleness and schedules fire when the runtime (which ticks every minute) would have
  * fired them. Nothing is written and no action is performed: firings say what would
@@ -40,26 +39,21 @@ export const replayVehicle = (
   return run.firings;
 };
 
-/** One vehicle's replay: its rule states and snapshot, as the store would hold them. */
+/** One vehicle's replay: a live vehicle, and when the runtime would have learnt each rule's state. */
 class VehicleReplay {
   readonly firings: Firing[] = [];
-  private readonly states = new Map<string, RuleState>();
-  /** Per rule, when the runtime learnt its current state (processing time, ms): no tick acts earlier. */
-  private readonly knownAtMs = new Map<string, number>();
-  private readonly rulesById: ReadonlyMap<string, CompiledRule>;
-  private snapshot: VehicleSnapshot;
+  private readonly live: LiveVehicle;
+  /** Per rule (by index), when the runtime learnt its current state (processing time, ms): no tick acts earlier. */
+  private readonly knownAtMs: number[];
 
-  constructor(
-    private readonly rules: readonly CompiledRule[],
-    private readonly vehicle: Vehicle,
-  ) {
-    this.snapshot = emptySnapshot(vehicle.id);
-    this.rulesById = new Map(rules.map((rule) => [rule.id, rule]));
+  constructor(rules: readonly CompiledRule[], vehicle: Vehicle) {
+    this.live = new LiveVehicle(rules, vehicle);
+    this.knownAtMs = rules.map(() => 0);
   }
 
   /** The tick handler at `at`, for every rule (starts schedules). */
   tickAt(at: string): void {
-    this.absorb(tickVehicle(this.rules, this.states, this.vehicle, this.snapshot, at), instantMs(at));
+    this.absorb(this.live.tick(at), instantMs(at));
   }
 
   /**
@@ -72,10 +66,10 @@ class VehicleReplay {
     const untilMs = instantMs(until);
     const served = new Set<string>();
     for (let next = this.nextTimer(); next !== undefined && next.atMs <= untilMs; next = this.nextTimer()) {
-      const key = `${next.rule.id}@${next.atMs}`;
+      const key = `${next.index}@${next.atMs}`;
       if (served.has(key)) return;
       served.add(key);
-      this.absorb(tickVehicle([next.rule], this.states, this.vehicle, this.snapshot, next.atMs), next.atMs);
+      this.absorb(this.live.tick(next.atMs, next.index), next.atMs);
     }
   }
 
@@ -84,33 +78,23 @@ class VehicleReplay {
    * that arrived late then is late now (recorded, not actioned), as it was.
    */
   apply(event: VehicleEvent): void {
-    const change = applyEventToSnapshot(this.snapshot, event);
-    const input = {
-      event,
-      snapshotBefore: this.snapshot,
-      snapshotAfter: change.snapshot,
-      vehicle: this.vehicle,
-      changed: change.changed,
-    };
-    this.absorb(evaluateEvent(this.rules, this.states, input, event.receivedAt), instantMs(event.receivedAt));
-    this.snapshot = change.snapshot;
+    this.absorb(this.live.observe(event, event.receivedAt), instantMs(event.receivedAt));
   }
 
-  private nextTimer(): { rule: CompiledRule; atMs: number } | undefined {
-    let next: { rule: CompiledRule; atMs: number } | undefined;
-    for (const [ruleId, { dueAt }] of this.states) {
-      const rule = this.rulesById.get(ruleId);
-      if (dueAt === null || rule === undefined) continue;
-      const atMs = Math.max(instantMs(dueAt), this.knownAtMs.get(ruleId) ?? 0);
-      if (next === undefined || atMs < next.atMs) next = { rule, atMs };
+  private nextTimer(): { index: number; atMs: number } | undefined {
+    let next: { index: number; atMs: number } | undefined;
+    for (let index = 0; index < this.knownAtMs.length; index++) {
+      const dueAt = this.live.stateAt(index)?.dueAt ?? null;
+      if (dueAt === null) continue;
+      const atMs = Math.max(instantMs(dueAt), this.knownAtMs[index] ?? 0);
+      if (next === undefined || atMs < next.atMs) next = { index, atMs };
     }
     return next;
   }
 
-  private absorb(out: VehicleEvaluation, processedAtMs: number): void {
+  private absorb(out: LiveOutcome, processedAtMs: number): void {
     for (const state of out.states) {
-      this.states.set(state.ruleId, state);
-      this.knownAtMs.set(state.ruleId, processedAtMs);
+      this.knownAtMs[this.live.rules.findIndex((rule) => rule.id === state.ruleId)] = processedAtMs;
     }
     this.firings.push(...out.firings);
   }
