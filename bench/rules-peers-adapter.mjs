@@ -89,11 +89,11 @@ const vehicleOf = (id) => ({
  */
 /** The five signals of a benchmark event, as canonical samples to refill. */
 const scratchSignals = () => ({
-    speed_kph: { value: 0, observedAt: "" },
-    location: { value: { lat: 0, lon: 0 }, observedAt: "" },
-    soc_pct: { value: 0, observedAt: "" },
-    charge_state: { value: "not_charging", observedAt: "" },
-    mil_on: { value: false, observedAt: "" },
+  speed_kph: { value: 0, observedAt: "" },
+  location: { value: { lat: 0, lon: 0 }, observedAt: "" },
+  soc_pct: { value: 0, observedAt: "" },
+  charge_state: { value: "not_charging", observedAt: "" },
+  mil_on: { value: false, observedAt: "" },
 });
 const scratch = {
   vehicleId: "",
@@ -187,11 +187,11 @@ export function buildEvaluator(vehicles, mode = MODE) {
         snapshot = snapshots[e.vehicleId];
         applyEventInPlace(snapshot, event);
       }
+      let m = 0;
       const rules = car.rules;
       ctx.vehicle = car.vehicle;
       ctx.snapshot = snapshot;
       ctx.atMs = e.ts;
-      let m = 0;
       for (let k = 0; k < rules.length; k++) if (rules[k].holdsNow(ctx)) m |= 1 << k;
       return m;
     },

@@ -204,8 +204,7 @@ export const compileRuleSources = (sources: readonly SourceFile[]): CompileResul
   );
   const zones = new Map<string, CompiledZone>();
   for (const [name, spec] of zoneSpecs) zones.set(name, compileZone(name, spec));
-  const logicCache = new Map<string, RuleLogic>();
-  const rules = prepared.map((rule) => buildRule(rule, zones, logicCache));
+  const rules = buildRules(prepared, zones);
   return { ok: true, ruleSet: Object.freeze({ rules: Object.freeze(rules), zones, contacts }) };
 };
 
@@ -256,10 +255,10 @@ const ruleIdOffset = (parsed: ParsedYaml, index: number): number => {
 const durationMs = (text: string | undefined, fallback: number): number =>
   text === undefined ? fallback : (parseDuration(text) ?? fallback);
 
-type RuleLogic = Pick<
-  CompiledRule,
-  "triggers" | "conditions" | "initialTriggers" | "hasSchedule" | "holdsNow" | "signals"
->;
+type RuleLogic = Pick<CompiledRule, "triggers" | "conditions" | "initialTriggers" | "hasSchedule" | "signals"> & {
+  /** No conditions: holdsNow is the level triggers alone. */
+  readonly unconditional: boolean;
+};
 
 const compileLogic = (spec: RuleSpec, zones: ReadonlyMap<string, CompiledZone>): RuleLogic => {
   const triggers = spec.triggers.map((t) => compileTrigger(t, zones));
@@ -280,13 +279,13 @@ const compileLogic = (spec: RuleSpec, zones: ReadonlyMap<string, CompiledZone>):
     conditions,
     initialTriggers: Object.freeze(triggers.map(freshTriggerState)),
     hasSchedule: triggers.some((t) => t.kind === "schedule"),
-    holdsNow: compileHoldsNow(triggers, conditions, spec.conditions === undefined || spec.conditions.length === 0),
+    unconditional: spec.conditions === undefined || spec.conditions.length === 0,
     signals: allSignals ? "all" : signals,
   };
 };
 
 /** What a rule needs besides its logic, worked out (with all its garbage) before any logic is built. */
-type PreparedRule = Omit<CompiledRule, keyof RuleLogic> & { readonly logicKey: string };
+type PreparedRule = Omit<CompiledRule, keyof RuleLogic | "holdsNow"> & { readonly logicKey: string };
 
 const prepareRule = (
   spec: RuleSpec,
@@ -298,8 +297,6 @@ const prepareRule = (
   const usedZones = [...refs.zones].sort().map((name) => [name, zoneSpecs.get(name)]);
   const usedContacts = [...refs.contacts].sort().map((name) => [name, contacts.get(name)]);
   return {
-    // Rules that watch the same thing share one compiled logic (triggers, conditions,
-    // closures): less memory, and hot call sites that stay monomorphic across a fleet.
     logicKey: JSON.stringify([spec.triggers, spec.conditions ?? []]),
     id: spec.id,
     name: spec.name ?? spec.id,
@@ -318,24 +315,32 @@ const prepareRule = (
 };
 
 /**
- * Builds the logic every event runs (triggers, conditions, their closures) and the rule
- * object. Called for all rules in one pass after prepareRule, so that what evaluation
- * touches is allocated together rather than between a fleet's parse and fingerprint
- * garbage: for 40,000 rules that locality is most of the evaluation time.
+ * Builds what every event runs, in passes over all rules after prepareRule: the logic
+ * (triggers, conditions), then every holdsNow closure, then the rule objects. What
+ * evaluation touches is so allocated together, not between a fleet's parse and
+ * fingerprint garbage; with 40,000 rules that locality shows in evaluation time.
  */
-const buildRule = (
-  prepared: PreparedRule,
-  zones: ReadonlyMap<string, CompiledZone>,
-  logicCache: Map<string, RuleLogic>,
-): CompiledRule => {
-  const { logicKey, ...rest } = prepared;
-  let logic = logicCache.get(logicKey);
-  if (logic === undefined) {
-    logic = compileLogic(rest.spec, zones);
-    logicCache.set(logicKey, logic);
+const buildRules = (prepared: readonly PreparedRule[], zones: ReadonlyMap<string, CompiledZone>): CompiledRule[] => {
+  // Rules that watch the same thing share one compiled logic (triggers, conditions,
+  // closures): less memory, and hot call sites that stay monomorphic across a fleet.
+  const logicCache = new Map<string, RuleLogic>();
+  const logics = prepared.map(({ logicKey, spec }) => {
+    let logic = logicCache.get(logicKey);
+    if (logic === undefined) {
+      logic = compileLogic(spec, zones);
+      logicCache.set(logicKey, logic);
+    }
+    return logic;
+  });
+  const holdsNowOf = new Map<RuleLogic, CompiledRule["holdsNow"]>();
+  for (const logic of logicCache.values()) {
+    holdsNowOf.set(logic, compileHoldsNow(logic.triggers, logic.conditions, logic.unconditional));
   }
-  const { triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals } = logic;
-  return Object.freeze({ ...rest, triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals });
+  return prepared.map(({ logicKey: _, ...rest }, i) => {
+    const { triggers, conditions, initialTriggers, hasSchedule, signals } = logics[i] as RuleLogic;
+    const holdsNow = holdsNowOf.get(logics[i] as RuleLogic) as CompiledRule["holdsNow"];
+    return Object.freeze({ ...rest, triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals });
+  });
 };
 
 const compileHoldsNow = (

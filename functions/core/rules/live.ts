@@ -1,8 +1,9 @@
 import type { VehicleEvent } from "../model/event.ts";
+import type { SignalName } from "../model/signals.ts";
 import { emptySnapshot, type VehicleSnapshot } from "../model/snapshot.ts";
 import type { Vehicle } from "../model/vehicle.ts";
 import { applyEventInPlace, ownedSnapshot } from "../snapshot/apply-event.ts";
-import type { CompiledRule } from "./compiler.ts";
+import type { CompiledRule, CompiledTrigger } from "./compiler.ts";
 import { RuleContractError } from "./errors.ts";
 import { changesNothing, type Evaluation, type EvaluationInput, evaluate, tick } from "./evaluator.ts";
 import type { Action, Firing, RuleState } from "./state.ts";
@@ -39,6 +40,15 @@ export class LiveVehicle {
   readonly rules: readonly CompiledRule[];
   readonly vehicle: Vehicle;
   private readonly states: (RuleState | undefined)[];
+  /**
+   * For rules whose triggers are all levels (thresholds and zones), their states' trigger
+   * phases and open flag, packed: rule i's triggers at phases[offsets[i]…], then 1 if an
+   * episode is open. −1 in offsets: the rule has other triggers and is checked in full.
+   */
+  private readonly offsets: number[];
+  private readonly phases: number[];
+  /** How many states have a `dueAt`: only then can evaluate() need the snapshot before the event. */
+  private timers = 0;
 
   // Plain fields, no parameter properties: the benchmarks import this file with Node's type stripping.
   constructor(rules: readonly CompiledRule[], vehicle: Vehicle, snapshot: VehicleSnapshot = emptySnapshot(vehicle.id)) {
@@ -49,6 +59,15 @@ export class LiveVehicle {
     }
     this.snapshot = ownedSnapshot(snapshot);
     this.states = rules.map(() => undefined);
+    let size = 0;
+    this.offsets = rules.map((rule) => {
+      if (rule.explainAll || !rule.triggers.every(isLevel)) return -1;
+      const offset = size;
+      size += rule.triggers.length + 1;
+      return offset;
+    });
+    // Every level trigger starts idle and no episode is open (initialRuleState).
+    this.phases = new Array<number>(size).fill(IDLE);
   }
 
   /** The state of the i-th rule (undefined until something happened to it). */
@@ -67,7 +86,7 @@ export class LiveVehicle {
     const { rules, states, snapshot } = this;
     // evaluate() looks at the world before the event only for `for` timers that elapsed
     // before it: copy that world only while a rule has a timer.
-    const before = states.some((s) => s !== undefined && s.dueAt !== null) ? ownedSnapshot(snapshot) : snapshot;
+    const before = this.timers > 0 ? ownedSnapshot(snapshot) : snapshot;
     const lastEventAt = snapshot.lastEventAt;
     const changed = applyEventInPlace(snapshot, event);
     const dataArrived = snapshot.lastEventAt !== lastEventAt;
@@ -75,8 +94,16 @@ export class LiveVehicle {
     let outcome = NOTHING;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i] as CompiledRule;
+      const offset = this.offsets[i] as number;
+      // An event that changed a signal is new to this vehicle (a redelivery changes none, and
+      // here states and snapshot move together), so no firing of it can be replayed: the
+      // packed phases decide alone. Anything else takes the full check.
+      const quiet =
+        offset >= 0 && changed.length > 0
+          ? this.levelsQuiet(rule, offset, changed)
+          : !rule.explainAll && changesNothing(rule, states[i], event, snapshot, changed, dataArrived);
+      if (quiet) continue;
       const state = states[i];
-      if (!rule.explainAll && changesNothing(rule, state, event, snapshot, changed, dataArrived)) continue;
       input ??= { event, snapshotBefore: before, snapshotAfter: snapshot, vehicle: this.vehicle, changed, dataArrived };
       outcome = this.absorb(i, evaluate(rule, state, input, now), outcome);
     }
@@ -94,13 +121,61 @@ export class LiveVehicle {
     return outcome;
   }
 
+  /**
+   * isQuiet() of the evaluator for a rule of level triggers, read from the packed phases
+   * instead of the state objects (which, across a fleet, are cache misses): true when no
+   * trigger moves and no active trigger without an open episode could fire now.
+   */
+  private levelsQuiet(rule: CompiledRule, offset: number, changed: readonly SignalName[]): boolean {
+    const { phases, snapshot } = this;
+    const triggers = rule.triggers;
+    let active = false;
+    for (let t = 0; t < triggers.length; t++) {
+      const trigger = triggers[t] as LevelTrigger;
+      const phase = phases[offset + t];
+      if (phase === PENDING) return false;
+      if (!changed.includes(trigger.kind === "threshold" ? trigger.signal : "location")) {
+        if (phase === ACTIVE) active = true;
+        continue;
+      }
+      if (phase === IDLE) {
+        if (trigger.holdsOn(snapshot)) return false;
+      } else {
+        if (trigger.clearsOn(snapshot)) return false;
+        active = true;
+      }
+    }
+    return !active || phases[offset + triggers.length] === 1;
+  }
+
   private absorb(index: number, evaluation: Evaluation, outcome: LiveOutcome): LiveOutcome {
     if (!evaluation.changed && evaluation.firings.length === 0 && evaluation.actions.length === 0) return outcome;
-    if (evaluation.changed) this.states[index] = evaluation.state;
+    if (evaluation.changed) this.keep(index, evaluation.state);
     return {
       states: evaluation.changed ? [...outcome.states, evaluation.state] : outcome.states,
       firings: [...outcome.firings, ...evaluation.firings],
       actions: [...outcome.actions, ...evaluation.actions],
     };
   }
+
+  /** Stores a rule's new state, and its packed phases and timer count with it. */
+  private keep(index: number, state: RuleState): void {
+    const prior = this.states[index];
+    this.timers += (state.dueAt !== null ? 1 : 0) - (prior !== undefined && prior.dueAt !== null ? 1 : 0);
+    this.states[index] = state;
+    const offset = this.offsets[index] as number;
+    if (offset < 0) return;
+    state.triggers.forEach((ts, t) => {
+      this.phases[offset + t] = ts.kind === "level" ? PHASES[ts.phase] : IDLE;
+    });
+    this.phases[offset + state.triggers.length] = state.open === null ? 0 : 1;
+  }
 }
+
+type LevelTrigger = Extract<CompiledTrigger, { kind: "threshold" | "zone" }>;
+const isLevel = (trigger: CompiledTrigger): trigger is LevelTrigger =>
+  trigger.kind === "threshold" || trigger.kind === "zone";
+const IDLE = 0;
+const PENDING = 1;
+const ACTIVE = 2;
+const PHASES = { idle: IDLE, pending: PENDING, active: ACTIVE } as const;
