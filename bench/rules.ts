@@ -343,8 +343,9 @@ const main = async () => {
   }
   console.log(
     "\nSecond pass measured on a fresh build (a first pass warms up). dashlight (conditions) = holdsNow() per compiled rule;" +
-      " (snapshot) = canonical event + applyEventToSnapshot + holdsNow(); (stateful) = (snapshot) + evaluate() per rule," +
-      " states in memory: the evaluator's own cost is (stateful) − (snapshot).",
+      " (snapshot) = canonical event + applyEventInPlace + holdsNow(); (stateful) = LiveVehicle.observe (the snapshot" +
+      " update, then evaluate()'s decisions for every rule, states in memory) + holdsNow(): the rules' state costs" +
+      " (stateful) − (snapshot).",
   );
   if (mismatch) {
     console.error("engines disagree on the per-rule true counts");
