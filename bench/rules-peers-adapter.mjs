@@ -11,13 +11,13 @@
 //   redelivery ids); then holdsNow() for the reported bitmask (the raw conditions the
 //   harness checks, which hysteresis does not change).
 // DASHLIGHT_BENCH_MODE=snapshot: stateful without the rules' states, to show what the
-//   snapshot update (canonical event + applyEventInPlace) costs on its own.
+//   snapshot update (canonical event + applyEventToSnapshot) costs on its own.
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 
 import { isoOf } from "../functions/core/model/instant.ts";
 import { emptySnapshot } from "../functions/core/model/snapshot.ts";
 import { compileRuleSources, formatProblem, LiveVehicle } from "../functions/core/rules/index.ts";
-import { applyEventInPlace } from "../functions/core/snapshot/apply-event.ts";
+import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
 
 const MODES = ["conditions", "stateful", "snapshot"];
 const MODE = MODES.includes(process.env.DASHLIGHT_BENCH_MODE) ? process.env.DASHLIGHT_BENCH_MODE : "conditions";
@@ -134,20 +134,6 @@ export function buildEvaluator(vehicles, mode = MODE) {
       },
     };
   }
-  // One canonical event refilled per input: the adapter's glue, not the evaluator's work (the
-  // harness hands over plain objects, as the consumer gets parsed JSON). Only what a snapshot
-  // keeps is fresh per event: the location value and the observation time.
-  const event = {
-    id: "",
-    vehicleId: "",
-    type: "signals",
-    occurredAt: "",
-    receivedAt: "",
-    source: { provider: "dimo" },
-    data: {},
-    signals: scratchSignals(),
-  };
-  const s = event.signals;
   const cars = vehicleObjects.map((v, i) => new LiveVehicle(rulesByVehicle[i], v));
   const snapshots = vehicleObjects.map((v) => emptySnapshot(v.id));
   const ctx = { vehicle: vehicleObjects[0], snapshot: snapshots[0], event: undefined, atMs: 0 };
@@ -158,20 +144,23 @@ export function buildEvaluator(vehicles, mode = MODE) {
     evalEvent(e) {
       const car = cars[e.vehicleId];
       const observedAt = isoOf(e.ts);
-      event.id = `b${seq++}`;
-      event.vehicleId = car.vehicle.id;
-      event.occurredAt = observedAt;
-      event.receivedAt = observedAt;
-      s.speed_kph.value = e.speed_kph;
-      s.speed_kph.observedAt = observedAt;
-      s.location.value = { lat: e.lat, lon: e.lon };
-      s.location.observedAt = observedAt;
-      s.soc_pct.value = e.soc_pct;
-      s.soc_pct.observedAt = observedAt;
-      s.charge_state.value = e.is_charging ? "charging" : "not_charging";
-      s.charge_state.observedAt = observedAt;
-      s.mil_on.value = e.mil;
-      s.mil_on.observedAt = observedAt;
+      // A canonical event per input, as the consumer parses one per message: snapshots keep its samples.
+      const event = {
+        id: `b${seq++}`,
+        vehicleId: car.vehicle.id,
+        type: "signals",
+        occurredAt: observedAt,
+        receivedAt: observedAt,
+        source: { provider: "dimo" },
+        data: {},
+        signals: {
+          speed_kph: { value: e.speed_kph, observedAt },
+          location: { value: { lat: e.lat, lon: e.lon }, observedAt },
+          soc_pct: { value: e.soc_pct, observedAt },
+          charge_state: { value: e.is_charging ? "charging" : "not_charging", observedAt },
+          mil_on: { value: e.mil, observedAt },
+        },
+      };
       totals.events++;
       let snapshot;
       if (mode === "stateful") {
@@ -184,8 +173,8 @@ export function buildEvaluator(vehicles, mode = MODE) {
         }
         snapshot = car.snapshot;
       } else {
-        snapshot = snapshots[e.vehicleId];
-        applyEventInPlace(snapshot, event);
+        snapshot = applyEventToSnapshot(snapshots[e.vehicleId], event).snapshot;
+        snapshots[e.vehicleId] = snapshot;
       }
       let m = 0;
       const rules = car.rules;
@@ -206,7 +195,7 @@ export default {
     conditions: "YAML rules, real compiler; holdsNow() per rule on a snapshot view of the event",
     stateful:
       "YAML rules, real compiler; LiveVehicle.observe (snapshot + evaluate() per rule, states in memory) + holdsNow()",
-    snapshot: "canonical event + applyEventInPlace + holdsNow(), no rule states: the snapshot's share of stateful",
+    snapshot: "canonical event + applyEventToSnapshot + holdsNow(), no rule states: the snapshot's share of stateful",
   }[MODE],
   build(vehicles) {
     return buildEvaluator(vehicles, MODE);

@@ -343,7 +343,7 @@ const main = async () => {
   }
   console.log(
     "\nSecond pass measured on a fresh build (a first pass warms up). dashlight (conditions) = holdsNow() per compiled rule;" +
-      " (snapshot) = canonical event + applyEventInPlace + holdsNow(); (stateful) = LiveVehicle.observe (the snapshot" +
+      " (snapshot) = canonical event + applyEventToSnapshot + holdsNow(); (stateful) = LiveVehicle.observe (the snapshot" +
       " update, then evaluate()'s decisions for every rule, states in memory) + holdsNow(): the rules' state costs" +
       " (stateful) − (snapshot).",
   );

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -22,10 +22,14 @@ describe("rules at synth", () => {
         "",
       ].join("\n"),
     );
-    const synth = () => buildDashlightApp(appWithoutBundling({ "dashlight:rulesDir": dir }));
-    expect(synth).toThrow(RuleValidationError);
-    expect(synth).toThrow(
-      `${relative(REPO_ROOT, join(dir, "speeding.yaml"))}:4:17: unknown signal "speed_mph"; known signals:`,
-    );
+    try {
+      const synth = () => buildDashlightApp(appWithoutBundling({ "dashlight:rulesDir": dir }));
+      expect(synth).toThrow(RuleValidationError);
+      expect(synth).toThrow(
+        `${relative(REPO_ROOT, join(dir, "speeding.yaml"))}:4:17: unknown signal "speed_mph"; known signals:`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

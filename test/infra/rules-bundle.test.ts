@@ -1,11 +1,17 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { readRuleSources, ruleFileNames, rulesBundleHooks } from "../../infra/rules-bundle.ts";
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
 
 const rulesDir = (files: Record<string, string>) => {
   const root = mkdtempSync(join(tmpdir(), "dashlight-rules-"));
+  roots.push(root);
   const dir = join(root, "rules");
   mkdirSync(join(dir, "fixtures"), { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);

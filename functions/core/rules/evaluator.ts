@@ -31,12 +31,6 @@ export type EvaluationInput = {
   readonly vehicle: Vehicle;
   /** Signals the event changed (SnapshotChange.changed); computed from the snapshots when absent. */
   readonly changed?: readonly SignalName[];
-  /**
-   * Whether the event moved the snapshot's `lastEventAt` (news for staleness triggers);
-   * computed from the snapshots when absent. Callers that update one snapshot in place
-   * (LiveVehicle) pass it, since before and after are then the same object.
-   */
-  readonly dataArrived?: boolean;
 };
 
 export type Evaluation = (
@@ -159,7 +153,7 @@ export const evaluate = (
   const { event, snapshotBefore, snapshotAfter, vehicle } = input;
   if (event.vehicleId !== vehicle.id) throw new RuleContractError(`event ${event.id} is not for vehicle ${vehicle.id}`);
   const changed = input.changed ?? changedSignals(snapshotBefore, snapshotAfter);
-  const dataArrived = input.dataArrived ?? snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
+  const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
   const wantExplanation = rule.explainAll || options?.explain === true;
   // The hot path: most events change nothing for most rules, and allocate nothing here.
   if (!wantExplanation && changesNothing(rule, state, event, snapshotAfter, changed, dataArrived)) {

@@ -2,7 +2,7 @@ import type { VehicleEvent } from "../model/event.ts";
 import type { SignalName } from "../model/signals.ts";
 import { emptySnapshot, type VehicleSnapshot } from "../model/snapshot.ts";
 import type { Vehicle } from "../model/vehicle.ts";
-import { applyEventInPlace, ownedSnapshot } from "../snapshot/apply-event.ts";
+import { applyEventToSnapshot } from "../snapshot/apply-event.ts";
 import type { CompiledRule, CompiledTrigger } from "./compiler.ts";
 import { RuleContractError } from "./errors.ts";
 import { changesNothing, type Evaluation, type EvaluationInput, evaluate, tick } from "./evaluator.ts";
@@ -26,17 +26,21 @@ const NOTHING: LiveOutcome = Object.freeze({
  * One vehicle's rules run in memory over a stream of events: what `rules replay` and the
  * benchmarks use. Every decision is evaluate()'s or tick()'s, as in the event consumer;
  * what differs is where state lives. The consumer reads and writes a stored snapshot and
- * stored rule states per event; here the snapshot is updated in place and each rule's state
- * sits in an array beside its rule, so an event that changes nothing for a rule (nearly
- * every event, for nearly every rule) costs a few comparisons and allocates nothing.
+ * stored rule states per event; here they stay in memory, and for rules of level triggers
+ * the trigger phases are also kept packed in one array, so an event that changes nothing
+ * for such a rule (nearly every event, for nearly every rule) is told apart from that
+ * array and the snapshot alone, without reading the rule's state objects.
  *
  * @example
  * const car = new LiveVehicle(rulesForVehicle(ruleSet, vehicle), vehicle);
  * car.observe(event, event.receivedAt).firings // what the consumer would have stored
  */
 export class LiveVehicle {
-  /** The vehicle's snapshot, updated in place by observe(); read it, never mutate it. */
-  readonly snapshot: VehicleSnapshot;
+  /** The vehicle's snapshot: a new one after every observe(). */
+  get snapshot(): VehicleSnapshot {
+    return this.current;
+  }
+  private current: VehicleSnapshot;
   readonly rules: readonly CompiledRule[];
   readonly vehicle: Vehicle;
   private readonly states: (RuleState | undefined)[];
@@ -47,8 +51,6 @@ export class LiveVehicle {
    */
   private readonly offsets: number[];
   private readonly phases: number[];
-  /** How many states have a `dueAt`: only then can evaluate() need the snapshot before the event. */
-  private timers = 0;
 
   // Plain fields, no parameter properties: the benchmarks import this file with Node's type stripping.
   constructor(rules: readonly CompiledRule[], vehicle: Vehicle, snapshot: VehicleSnapshot = emptySnapshot(vehicle.id)) {
@@ -57,7 +59,7 @@ export class LiveVehicle {
     if (snapshot.vehicleId !== vehicle.id) {
       throw new RuleContractError(`snapshot of ${snapshot.vehicleId} passed for vehicle ${vehicle.id}`);
     }
-    this.snapshot = ownedSnapshot(snapshot);
+    this.current = snapshot;
     this.states = rules.map(() => undefined);
     let size = 0;
     this.offsets = rules.map((rule) => {
@@ -83,13 +85,13 @@ export class LiveVehicle {
     if (event.vehicleId !== this.vehicle.id) {
       throw new RuleContractError(`event ${event.id} is not for vehicle ${this.vehicle.id}`);
     }
-    const { rules, states, snapshot } = this;
-    // evaluate() looks at the world before the event only for `for` timers that elapsed
-    // before it: copy that world only while a rule has a timer.
-    const before = this.timers > 0 ? ownedSnapshot(snapshot) : snapshot;
-    const lastEventAt = snapshot.lastEventAt;
-    const changed = applyEventInPlace(snapshot, event);
-    const dataArrived = snapshot.lastEventAt !== lastEventAt;
+    const { rules, states } = this;
+    const before = this.current;
+    // A new snapshot per event, as the consumer makes: updating one in place was slower, its
+    // old objects then pointing at each event's young values (write barriers, promotions).
+    const change = applyEventToSnapshot(before, event);
+    const { changed } = change;
+    this.current = change.snapshot;
     let input: EvaluationInput | undefined;
     let outcome = NOTHING;
     for (let i = 0; i < rules.length; i++) {
@@ -101,10 +103,18 @@ export class LiveVehicle {
       const quiet =
         offset >= 0 && changed.length > 0
           ? this.levelsQuiet(rule, offset, changed)
-          : !rule.explainAll && changesNothing(rule, states[i], event, snapshot, changed, dataArrived);
+          : !rule.explainAll &&
+            changesNothing(
+              rule,
+              states[i],
+              event,
+              change.snapshot,
+              changed,
+              change.snapshot.lastEventAt !== before.lastEventAt,
+            );
       if (quiet) continue;
       const state = states[i];
-      input ??= { event, snapshotBefore: before, snapshotAfter: snapshot, vehicle: this.vehicle, changed, dataArrived };
+      input ??= { event, snapshotBefore: before, snapshotAfter: change.snapshot, vehicle: this.vehicle, changed };
       outcome = this.absorb(i, evaluate(rule, state, input, now), outcome);
     }
     return outcome;
@@ -116,7 +126,7 @@ export class LiveVehicle {
     for (let i = 0; i < this.rules.length; i++) {
       if (index !== undefined && i !== index) continue;
       const rule = this.rules[i] as CompiledRule;
-      outcome = this.absorb(i, tick(rule, this.states[i], this.vehicle, this.snapshot, now), outcome);
+      outcome = this.absorb(i, tick(rule, this.states[i], this.vehicle, this.current, now), outcome);
     }
     return outcome;
   }
@@ -127,7 +137,7 @@ export class LiveVehicle {
    * trigger moves and no active trigger without an open episode could fire now.
    */
   private levelsQuiet(rule: CompiledRule, offset: number, changed: readonly SignalName[]): boolean {
-    const { phases, snapshot } = this;
+    const { phases, current: snapshot } = this;
     const triggers = rule.triggers;
     let active = false;
     for (let t = 0; t < triggers.length; t++) {
@@ -160,8 +170,6 @@ export class LiveVehicle {
 
   /** Stores a rule's new state, and its packed phases and timer count with it. */
   private keep(index: number, state: RuleState): void {
-    const prior = this.states[index];
-    this.timers += (state.dueAt !== null ? 1 : 0) - (prior !== undefined && prior.dueAt !== null ? 1 : 0);
     this.states[index] = state;
     const offset = this.offsets[index] as number;
     if (offset < 0) return;
