@@ -168,7 +168,7 @@ export class LiveVehicle {
     };
   }
 
-  /** Stores a rule's new state, and its packed phases and timer count with it. */
+  /** Stores a rule's new state, and its packed phases with it. */
   private keep(index: number, state: RuleState): void {
     this.states[index] = state;
     const offset = this.offsets[index] as number;
