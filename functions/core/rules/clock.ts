@@ -29,11 +29,33 @@ const formatter = (timeZone: string): Intl.DateTimeFormat => {
 
 const WEEKDAY_INDEX: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 
-/** Local wall-clock time of an instant: minutes since local midnight and weekday (0 = Sunday). */
-export const localTime = (
-  epochMs: number,
-  timeZone: string,
-): { minuteOfDay: number; weekday: number; hhmm: string } => {
+export type LocalTime = { readonly minuteOfDay: number; readonly weekday: number; readonly hhmm: string };
+
+/** From 1973 on, every IANA zone's offset is whole minutes (Monrovia's −0:44:30 was the last, to 1972): an instant's local minute is then its UTC minute's. */
+const WHOLE_MINUTE_OFFSETS_SINCE_MS = Date.UTC(1973, 0, 1);
+const LOCAL_MINUTES_KEPT = 4096;
+const localMinutes = new Map<string, LocalTime>();
+
+/**
+ * Local wall-clock time of an instant: minutes since local midnight and weekday (0 = Sunday).
+ * Kept per zone and minute: formatting through Intl costs microseconds, and every firing
+ * (templates, time windows) asks for the minute its neighbours asked for.
+ *
+ * @example localTime(Date.parse("2026-05-01T21:30:00Z"), "Europe/Paris").hhmm // "23:30"
+ */
+export const localTime = (epochMs: number, timeZone: string): LocalTime => {
+  if (epochMs < WHOLE_MINUTE_OFFSETS_SINCE_MS || !Number.isFinite(epochMs)) return formatLocalTime(epochMs, timeZone);
+  const key = `${timeZone}@${Math.floor(epochMs / 60_000)}`;
+  let local = localMinutes.get(key);
+  if (local === undefined) {
+    local = formatLocalTime(epochMs, timeZone);
+    if (localMinutes.size >= LOCAL_MINUTES_KEPT) localMinutes.clear();
+    localMinutes.set(key, local);
+  }
+  return local;
+};
+
+const formatLocalTime = (epochMs: number, timeZone: string): LocalTime => {
   let hour = 0;
   let minute = 0;
   let weekday = 0;
@@ -43,7 +65,7 @@ export const localTime = (
     else if (part.type === "weekday") weekday = WEEKDAY_INDEX[part.value] ?? 0;
   }
   const hhmm = `${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}`;
-  return { minuteOfDay: hour * 60 + minute, weekday, hhmm };
+  return Object.freeze({ minuteOfDay: hour * 60 + minute, weekday, hhmm });
 };
 
 /** `"22:30"` → 1350. */
