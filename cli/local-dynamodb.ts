@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
+import { isLevelDbLocked } from "#local/level-lock.ts";
 import { readRuntimeFile } from "#local/runtime-file.ts";
 import { LocalDataLockedError, LocalDataMissingError } from "./errors.ts";
 
@@ -72,25 +72,18 @@ const localClient = (endpoint: string): DynamoDBClient =>
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
 
-type LevelDb = { open(): Promise<void>; close(): Promise<void> };
-type LevelModule = { Level: new (path: string) => LevelDb };
-
 const assertUnlocked = async (path: string): Promise<void> => {
-  const fromDynalite = createRequire(createRequire(import.meta.url).resolve("dynalite"));
-  const { Level } = fromDynalite("level") as LevelModule;
-  const db = new Level(path);
+  let locked: boolean;
   try {
-    await db.open();
+    locked = await isLevelDbLocked(path);
   } catch (error) {
-    if ((error as { cause?: { code?: string } }).cause?.code === "LEVEL_LOCKED") {
-      throw new LocalDataLockedError(
-        `${path} is in use by another process, and no runtime.json in ${join(path, "..")} says where it ` +
-          "listens (a Dashlight started before runtime.json existed?): restart it with npm start, or stop it, " +
-          "and run replay again",
-        { cause: error },
-      );
-    }
     throw new LocalDataMissingError(`cannot open the local data in ${path}`, { cause: error });
   }
-  await db.close();
+  if (locked) {
+    throw new LocalDataLockedError(
+      `${path} is in use by another process, and no runtime.json in ${join(path, "..")} says where it ` +
+        "listens (a Dashlight started before runtime.json existed?): restart it with npm start, or stop it, " +
+        "and run replay again",
+    );
+  }
 };

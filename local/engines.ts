@@ -3,6 +3,15 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import dynalite from "dynalite";
 import { startFauxqs } from "fauxqs";
+import { isLevelDbLocked } from "./level-lock.ts";
+
+/** The data directory is held by another running Dashlight (LevelDB allows one process). */
+export class DataDirInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DataDirInUseError";
+  }
+}
 
 export type Engines = {
   dynamodbEndpoint: string;
@@ -13,13 +22,21 @@ export type Engines = {
 /**
  * Starts the embedded DynamoDB-compatible (dynalite) and SQS-compatible (fauxqs)
  * engines on ephemeral loopback ports. With a data directory their state
- * survives a restart; without one it lives in memory.
+ * survives a restart; without one it lives in memory. A data directory another
+ * running Dashlight holds is refused up front (DataDirInUseError), rather than
+ * crashing later on dynalite's first request.
  */
 export const startEngines = async (options: { dataDir: string | undefined }): Promise<Engines> => {
   const dynamoPath = options.dataDir && join(options.dataDir, "dynamodb");
   const sqsPath = options.dataDir && join(options.dataDir, "sqs");
   if (dynamoPath) mkdirSync(dynamoPath, { recursive: true });
   if (sqsPath) mkdirSync(sqsPath, { recursive: true });
+  if (options.dataDir && dynamoPath && (await isLevelDbLocked(dynamoPath))) {
+    throw new DataDirInUseError(
+      `${options.dataDir} is in use by another running Dashlight: stop that one, or give this one its own ` +
+        "folder with DASHLIGHT_DATA_DIR=<folder> (or run it in memory with --memory)",
+    );
+  }
 
   const dynamo = dynalite({
     createTableMs: 0,
