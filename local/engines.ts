@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, Server } from "node:net";
 import { join } from "node:path";
 import dynalite from "dynalite";
 import { startFauxqs } from "fauxqs";
@@ -48,12 +48,14 @@ export const startEngines = async (options: { dataDir: string | undefined }): Pr
     dynamo.once("error", reject);
     dynamo.listen(0, "127.0.0.1", () => resolve());
   });
-  const sqs = await startFauxqs({
-    port: 0,
-    host: "127.0.0.1",
-    logger: false,
-    ...(sqsPath ? { dataDir: sqsPath } : {}),
-  });
+  const sqs = await onLoopback(() =>
+    startFauxqs({
+      port: 0,
+      host: "127.0.0.1",
+      logger: false,
+      ...(sqsPath ? { dataDir: sqsPath } : {}),
+    }),
+  );
   return {
     dynamodbEndpoint: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
     sqsEndpoint: sqs.address,
@@ -62,4 +64,25 @@ export const startEngines = async (options: { dataDir: string | undefined }): Pr
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },
   };
+};
+
+/**
+ * Runs `start` with every listen on all interfaces (0.0.0.0) moved to loopback. fauxqs 2.4
+ * listens on 0.0.0.0 whatever its `host` option says (that only names queue URLs), which
+ * would let anyone on the network read the queues or put actions, commands included, on them.
+ */
+const onLoopback = async <T>(start: () => Promise<T>): Promise<T> => {
+  const listen = Server.prototype.listen;
+  Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+    const [options] = args;
+    if (typeof options === "object" && options !== null && (options as { host?: unknown }).host === "0.0.0.0") {
+      args[0] = { ...options, host: "127.0.0.1" };
+    }
+    return Reflect.apply(listen, this, args);
+  } as typeof listen;
+  try {
+    return await start();
+  } finally {
+    Server.prototype.listen = listen;
+  }
 };

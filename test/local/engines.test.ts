@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { connect } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DataDirInUseError, type Engines, startEngines } from "#local/engines.ts";
@@ -24,6 +25,21 @@ describe("the local engines", () => {
     );
   });
 
+  it("listen on loopback only: the queues are not reachable from the network", async () => {
+    const engines = await startEngines({ dataDir: undefined });
+    started.push(engines);
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && a.family === "IPv4" && !a.internal)?.address;
+    expect(lan).toBeDefined();
+    for (const endpoint of [engines.sqsEndpoint, engines.dynamodbEndpoint]) {
+      const { hostname, port } = new URL(endpoint);
+      expect(hostname).toBe("127.0.0.1");
+      expect(await reach("127.0.0.1", Number(port))).toBe("connected");
+      expect(await reach(lan as string, Number(port))).toBe("ECONNREFUSED");
+    }
+  });
+
   it("open the same data directory again once the first has stopped", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "dashlight-data-"));
     dirs.push(dataDir);
@@ -34,3 +50,13 @@ describe("the local engines", () => {
     expect(again.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 });
+
+const reach = (host: string, port: number): Promise<string> =>
+  new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("connected");
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
