@@ -133,13 +133,7 @@ export class DynamoDbVehicleStore implements VehicleStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            pk: vehiclePk(vehicle.id),
-            sk: PROFILE_SK,
-            gsi1pk: VEHICLES_GSI1PK,
-            gsi1sk: vehicle.id,
-            vehicle: JSON.stringify(vehicle),
-          },
+          Item: profileItem(vehicle),
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
@@ -157,13 +151,7 @@ export class DynamoDbVehicleStore implements VehicleStore {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: {
-          pk: vehiclePk(vehicle.id),
-          sk: PROFILE_SK,
-          gsi1pk: VEHICLES_GSI1PK,
-          gsi1sk: vehicle.id,
-          vehicle: JSON.stringify(vehicle),
-        },
+        Item: profileItem(vehicle),
       }),
     );
   }
@@ -199,3 +187,12 @@ export class DynamoDbVehicleStore implements VehicleStore {
     return (result.Items ?? []).map((item) => JSON.parse(item.vehicle as string) as Vehicle);
   }
 }
+
+/** A vehicle's registration item: under its own key, and listed in the VEHICLES index. */
+const profileItem = (vehicle: Vehicle) => ({
+  pk: vehiclePk(vehicle.id),
+  sk: PROFILE_SK,
+  gsi1pk: VEHICLES_GSI1PK,
+  gsi1sk: vehicle.id,
+  vehicle: JSON.stringify(vehicle),
+});
