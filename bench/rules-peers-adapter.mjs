@@ -87,17 +87,15 @@ const vehicleOf = (id) => ({
  * event, so the pass measures evaluation rather than allocation; safe because the evaluator
  * never keeps its inputs and these rules have no CEL (whose context cache is per snapshot).
  */
-/** The five signals of a benchmark event, as canonical samples to refill. */
-const scratchSignals = () => ({
-  speed_kph: { value: 0, observedAt: "" },
-  location: { value: { lat: 0, lon: 0 }, observedAt: "" },
-  soc_pct: { value: 0, observedAt: "" },
-  charge_state: { value: "not_charging", observedAt: "" },
-  mil_on: { value: false, observedAt: "" },
-});
 const scratch = {
   vehicleId: "",
-  signals: scratchSignals(),
+  signals: {
+    speed_kph: { value: 0, observedAt: "" },
+    location: { value: { lat: 0, lon: 0 }, observedAt: "" },
+    soc_pct: { value: 0, observedAt: "" },
+    charge_state: { value: "not_charging", observedAt: "" },
+    mil_on: { value: false, observedAt: "" },
+  },
   sourceEventIds: {},
   version: 0,
 };

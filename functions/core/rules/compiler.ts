@@ -199,12 +199,12 @@ export const compileRuleSources = (sources: readonly SourceFile[]): CompileResul
   }
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems, sources) };
 
-  const prepared = ruleSpecs.map(({ value, file, offset, parsed }) =>
-    prepareRule(value, { file, line: parsed.lineCounter.linePos(offset).line }, zoneSpecs, contacts),
-  );
   const zones = new Map<string, CompiledZone>();
   for (const [name, spec] of zoneSpecs) zones.set(name, compileZone(name, spec));
-  const rules = buildRules(prepared, zones);
+  const logicCache = new Map<string, RuleLogic>();
+  const rules = ruleSpecs.map(({ value, file, offset, parsed }) =>
+    compileRule(value, { file, line: parsed.lineCounter.linePos(offset).line }, zones, zoneSpecs, contacts, logicCache),
+  );
   return { ok: true, ruleSet: Object.freeze({ rules: Object.freeze(rules), zones, contacts }) };
 };
 
@@ -255,10 +255,10 @@ const ruleIdOffset = (parsed: ParsedYaml, index: number): number => {
 const durationMs = (text: string | undefined, fallback: number): number =>
   text === undefined ? fallback : (parseDuration(text) ?? fallback);
 
-type RuleLogic = Pick<CompiledRule, "triggers" | "conditions" | "initialTriggers" | "hasSchedule" | "signals"> & {
-  /** No conditions: holdsNow is the level triggers alone. */
-  readonly unconditional: boolean;
-};
+type RuleLogic = Pick<
+  CompiledRule,
+  "triggers" | "conditions" | "initialTriggers" | "hasSchedule" | "holdsNow" | "signals"
+>;
 
 const compileLogic = (spec: RuleSpec, zones: ReadonlyMap<string, CompiledZone>): RuleLogic => {
   const triggers = spec.triggers.map((t) => compileTrigger(t, zones));
@@ -279,68 +279,53 @@ const compileLogic = (spec: RuleSpec, zones: ReadonlyMap<string, CompiledZone>):
     conditions,
     initialTriggers: Object.freeze(triggers.map(freshTriggerState)),
     hasSchedule: triggers.some((t) => t.kind === "schedule"),
-    unconditional: spec.conditions === undefined || spec.conditions.length === 0,
+    holdsNow: compileHoldsNow(triggers, conditions, spec.conditions === undefined || spec.conditions.length === 0),
     signals: allSignals ? "all" : signals,
   };
 };
 
-/** What a rule needs besides its logic, worked out (with all its garbage) before any logic is built. */
-type PreparedRule = Omit<CompiledRule, keyof RuleLogic | "holdsNow"> & { readonly logicKey: string };
-
-const prepareRule = (
+const compileRule = (
   spec: RuleSpec,
   source: { file: string; line: number },
+  zones: ReadonlyMap<string, CompiledZone>,
   zoneSpecs: ReadonlyMap<string, ZoneSpec>,
   contacts: ReadonlyMap<string, ContactSpec>,
-): PreparedRule => {
+  logicCache: Map<string, RuleLogic>,
+): CompiledRule => {
+  // Rules that watch the same thing share one compiled logic (triggers, conditions,
+  // closures): less memory, and hot call sites that stay monomorphic across a fleet.
+  const logicKey = JSON.stringify([spec.triggers, spec.conditions ?? []]);
+  let logic = logicCache.get(logicKey);
+  if (logic === undefined) {
+    logic = compileLogic(spec, zones);
+    logicCache.set(logicKey, logic);
+  }
+  const { triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals } = logic;
   const refs = referencedNames(spec);
   const usedZones = [...refs.zones].sort().map((name) => [name, zoneSpecs.get(name)]);
   const usedContacts = [...refs.contacts].sort().map((name) => [name, contacts.get(name)]);
-  return {
-    logicKey: JSON.stringify([spec.triggers, spec.conditions ?? []]),
+  const rule: CompiledRule = {
     id: spec.id,
     name: spec.name ?? spec.id,
     fingerprint: fingerprint(JSON.stringify([spec, usedZones, usedContacts])),
     source,
     enabled: spec.enabled ?? true,
     scope: compileScope(spec),
+    triggers,
+    conditions,
+    initialTriggers,
+    hasSchedule,
+    holdsNow,
     actions: Object.freeze(spec.actions.map((a) => compileAction(a, contacts))),
     onResolve: Object.freeze((spec.on_resolve ?? []).map((a) => compileAction(a, contacts))),
     cooldownMs: durationMs(spec.cooldown, 0),
     maxEventDelayMs: durationMs(spec.max_event_delay, DEFAULT_MAX_EVENT_DELAY_MS),
     dryRun: spec.dry_run ?? false,
     explainAll: spec.explain === "all",
+    signals,
     spec: deepFreeze(spec),
   };
-};
-
-/**
- * Builds what every event runs, in passes over all rules after prepareRule: the logic
- * (triggers, conditions), then every holdsNow closure, then the rule objects. What
- * evaluation touches is so allocated together, not between a fleet's parse and
- * fingerprint garbage; with 40,000 rules that locality shows in evaluation time.
- */
-const buildRules = (prepared: readonly PreparedRule[], zones: ReadonlyMap<string, CompiledZone>): CompiledRule[] => {
-  // Rules that watch the same thing share one compiled logic (triggers, conditions,
-  // closures): less memory, and hot call sites that stay monomorphic across a fleet.
-  const logicCache = new Map<string, RuleLogic>();
-  const logics = prepared.map(({ logicKey, spec }) => {
-    let logic = logicCache.get(logicKey);
-    if (logic === undefined) {
-      logic = compileLogic(spec, zones);
-      logicCache.set(logicKey, logic);
-    }
-    return logic;
-  });
-  const holdsNowOf = new Map<RuleLogic, CompiledRule["holdsNow"]>();
-  for (const logic of logicCache.values()) {
-    holdsNowOf.set(logic, compileHoldsNow(logic.triggers, logic.conditions, logic.unconditional));
-  }
-  return prepared.map(({ logicKey: _, ...rest }, i) => {
-    const { triggers, conditions, initialTriggers, hasSchedule, signals } = logics[i] as RuleLogic;
-    const holdsNow = holdsNowOf.get(logics[i] as RuleLogic) as CompiledRule["holdsNow"];
-    return Object.freeze({ ...rest, triggers, conditions, initialTriggers, hasSchedule, holdsNow, signals });
-  });
+  return Object.freeze(rule);
 };
 
 const compileHoldsNow = (
@@ -364,15 +349,10 @@ const levelHoldsNow = (
     const { circle } = trigger.zone;
     const wantInside = trigger.want === "inside";
     if (circle !== undefined) {
-      // Copied into one fresh array beside the closure: the parsed numbers live wherever the
-      // YAML parser left them, and a fleet's worth of scattered reads is cache misses.
-      const geo = Float64Array.of(circle.lat, circle.lon, circle.radius_m);
+      const { lat, lon, radius_m } = circle;
       return (ctx) => {
         const loc = ctx.snapshot.signals.location?.value;
-        return (
-          loc !== undefined &&
-          haversineM(geo[0] as number, geo[1] as number, loc.lat, loc.lon) <= (geo[2] as number) === wantInside
-        );
+        return loc !== undefined && haversineM(lat, lon, loc.lat, loc.lon) <= radius_m === wantInside;
       };
     }
     const { contains } = trigger.zone;

@@ -19,14 +19,10 @@ export type CompiledZone = {
 export const compileZone = (name: string, spec: ZoneSpec): CompiledZone => {
   if ("circle" in spec) {
     const { lat, lon, radius_m } = spec.circle;
-    // Copied into one fresh array beside the closure: the parsed numbers live wherever the
-    // YAML parser left them, and across a fleet of zones scattered reads are cache misses.
-    const geo = Float64Array.of(lat, lon, radius_m);
     return Object.freeze({
       name,
       kind: "circle",
-      contains: (la: number, lo: number) =>
-        haversineM(geo[0] as number, geo[1] as number, la, lo) <= (geo[2] as number),
+      contains: (la: number, lo: number) => haversineM(lat, lon, la, lo) <= radius_m,
       summary: `circle ${radius_m} m around ${lat},${lon}`,
       circle: Object.freeze({ lat, lon, radius_m }),
     });
