@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { isLevelDbLocked } from "#local/level-lock.ts";
+import { localDynamoDbClient } from "#local/local-dynamodb-client.ts";
 import { readRuntimeFile } from "#local/runtime-file.ts";
 import { LocalDataLockedError, LocalDataMissingError } from "./errors.ts";
 
@@ -32,7 +32,7 @@ export type LocalDynamoDb = {
 export const openLocalDynamoDb = async (dataDir: string): Promise<LocalDynamoDb> => {
   const running = readRuntimeFile(dataDir);
   if (running !== undefined) {
-    const raw = localClient(running.endpoints.dynamodb);
+    const raw = localDynamoDbClient(running.endpoints.dynamodb);
     return {
       client: DynamoDBDocumentClient.from(raw),
       tableName: running.tableName,
@@ -53,7 +53,7 @@ export const openLocalDynamoDb = async (dataDir: string): Promise<LocalDynamoDb>
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
   });
-  const raw = localClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const raw = localDynamoDbClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   return {
     client: DynamoDBDocumentClient.from(raw),
     tableName: LOCAL_TABLE_NAME,
@@ -63,14 +63,6 @@ export const openLocalDynamoDb = async (dataDir: string): Promise<LocalDynamoDb>
     },
   };
 };
-
-/** dynalite accepts any credentials; the SDK only needs some to sign with. */
-const localClient = (endpoint: string): DynamoDBClient =>
-  new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
 
 const assertUnlocked = async (path: string): Promise<void> => {
   let locked: boolean;

@@ -1,9 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { type AddressInfo, Server } from "node:net";
 import { join } from "node:path";
+import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { startFauxqs } from "fauxqs";
 import { isLevelDbLocked } from "./level-lock.ts";
+import { localDynamoDbClient } from "./local-dynamodb-client.ts";
 
 /** The data directory is held by another running Dashlight (LevelDB allows one process). */
 export class DataDirInUseError extends Error {
@@ -48,6 +50,8 @@ export const startEngines = async (options: { dataDir: string | undefined }): Pr
     dynamo.once("error", reject);
     dynamo.listen(0, "127.0.0.1", () => resolve());
   });
+  const dynamodbEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  await untilStoreOpen(dynamodbEndpoint);
   const sqs = await onLoopback(() =>
     startFauxqs({
       port: 0,
@@ -57,13 +61,27 @@ export const startEngines = async (options: { dataDir: string | undefined }): Pr
     }),
   );
   return {
-    dynamodbEndpoint: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
+    dynamodbEndpoint,
     sqsEndpoint: sqs.address,
     async stop() {
       await sqs.stop();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },
   };
+};
+
+/**
+ * dynalite opens its LevelDB in the background after listen. Until that open holds the
+ * LOCK file, another start would find the folder free, so "started" waits for a first
+ * request, which LevelDB answers only once open.
+ */
+const untilStoreOpen = async (endpoint: string): Promise<void> => {
+  const client = localDynamoDbClient(endpoint);
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+  } finally {
+    client.destroy();
+  }
 };
 
 /**
