@@ -5,18 +5,18 @@
 // the vehicle's rules whose condition holds for the event.
 //
 // DASHLIGHT_BENCH_MODE=conditions (default): holdsNow() per rule on a snapshot of the event.
-// DASHLIGHT_BENCH_MODE=stateful: a LiveVehicle per vehicle (what `rules replay` runs): the
-//   canonical event applied to the vehicle's snapshot, then evaluate()'s decisions for
-//   every rule with its state in memory (edge, hysteresis bands, cooldown, timers, versions,
-//   redelivery ids); then holdsNow() for the reported bitmask (the raw conditions the
-//   harness checks, which hysteresis does not change).
-// DASHLIGHT_BENCH_MODE=snapshot: stateful without the rules' states, to show what the
-//   snapshot update (canonical event + applyEventToSnapshot) costs on its own.
+// DASHLIGHT_BENCH_MODE=stateful: one LiveFleet (what `rules replay` runs): the canonical
+//   event applied to the vehicle's snapshot columns, then evaluate()'s decisions for every
+//   rule with its state in memory (edge, hysteresis bands, cooldown, timers, versions,
+//   redelivery ids); then the fleet's holdsNow() for the reported bitmask (the raw
+//   conditions the harness checks, which hysteresis does not change).
+// DASHLIGHT_BENCH_MODE=snapshot: the event consumer's immutable snapshot per event
+//   (canonical event + applyEventToSnapshot + holdsNow), no rule states: what the columns save.
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 
 import { isoOf } from "../functions/core/model/instant.ts";
 import { emptySnapshot } from "../functions/core/model/snapshot.ts";
-import { compileRuleSources, formatProblem, LiveVehicle } from "../functions/core/rules/index.ts";
+import { compileRuleSources, formatProblem, LiveFleet } from "../functions/core/rules/index.ts";
 import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
 
 const MODES = ["conditions", "stateful", "snapshot"];
@@ -132,7 +132,7 @@ export function buildEvaluator(vehicles, mode = MODE) {
       },
     };
   }
-  const cars = vehicleObjects.map((v, i) => new LiveVehicle(rulesByVehicle[i], v));
+  const fleet = new LiveFleet(vehicleObjects.map((vehicle, i) => ({ vehicle, rules: rulesByVehicle[i] })));
   const snapshots = vehicleObjects.map((v) => emptySnapshot(v.id));
   const ctx = { vehicle: vehicleObjects[0], snapshot: snapshots[0], event: undefined, atMs: 0 };
   const totals = { events: 0, stateWrites: 0, firings: 0, resolved: 0, cooldown: 0 };
@@ -140,12 +140,13 @@ export function buildEvaluator(vehicles, mode = MODE) {
   return {
     totals,
     evalEvent(e) {
-      const car = cars[e.vehicleId];
+      const v = e.vehicleId;
+      const vehicle = vehicleObjects[v];
       const observedAt = isoOf(e.ts);
-      // A canonical event per input, as the consumer parses one per message: snapshots keep its samples.
+      // A canonical event per input, as the consumer parses one per message.
       const event = {
         id: `b${seq++}`,
-        vehicleId: car.vehicle.id,
+        vehicleId: vehicle.id,
         type: "signals",
         occurredAt: observedAt,
         receivedAt: observedAt,
@@ -160,23 +161,24 @@ export function buildEvaluator(vehicles, mode = MODE) {
         },
       };
       totals.events++;
-      let snapshot;
-      if (mode === "stateful") {
-        const out = car.observe(event, e.ts);
-        totals.stateWrites += out.states.length;
-        for (const f of out.firings) {
-          if (f.kind === "resolved") totals.resolved++;
-          else totals.firings++;
-          if (f.status === "cooldown") totals.cooldown++;
-        }
-        snapshot = car.snapshot;
-      } else {
-        snapshot = applyEventToSnapshot(snapshots[e.vehicleId], event).snapshot;
-        snapshots[e.vehicleId] = snapshot;
-      }
+      const rules = rulesByVehicle[v];
       let m = 0;
-      const rules = car.rules;
-      ctx.vehicle = car.vehicle;
+      if (mode === "stateful") {
+        const out = fleet.observe(v, event, e.ts);
+        if (out.firings.length > 0 || out.states.length > 0) {
+          totals.stateWrites += out.states.length;
+          for (const f of out.firings) {
+            if (f.kind === "resolved") totals.resolved++;
+            else totals.firings++;
+            if (f.status === "cooldown") totals.cooldown++;
+          }
+        }
+        for (let k = 0; k < rules.length; k++) if (fleet.holdsNow(v, k, e.ts)) m |= 1 << k;
+        return m;
+      }
+      const snapshot = applyEventToSnapshot(snapshots[v], event).snapshot;
+      snapshots[v] = snapshot;
+      ctx.vehicle = vehicle;
       ctx.snapshot = snapshot;
       ctx.atMs = e.ts;
       for (let k = 0; k < rules.length; k++) if (rules[k].holdsNow(ctx)) m |= 1 << k;
@@ -192,7 +194,7 @@ export default {
   notes: {
     conditions: "YAML rules, real compiler; holdsNow() per rule on a snapshot view of the event",
     stateful:
-      "YAML rules, real compiler; LiveVehicle.observe (snapshot + evaluate() per rule, states in memory) + holdsNow()",
+      "YAML rules, real compiler; LiveFleet.observe (snapshot columns + evaluate() per rule, states in memory) + holdsNow()",
     snapshot: "canonical event + applyEventToSnapshot + holdsNow(), no rule states: the snapshot's share of stateful",
   }[MODE],
   build(vehicles) {

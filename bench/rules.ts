@@ -343,9 +343,9 @@ const main = async () => {
   }
   console.log(
     "\nSecond pass measured on a fresh build (a first pass warms up). dashlight (conditions) = holdsNow() per compiled rule;" +
-      " (snapshot) = canonical event + applyEventToSnapshot + holdsNow(); (stateful) = LiveVehicle.observe (the snapshot" +
-      " update, then evaluate()'s decisions for every rule, states in memory) + holdsNow(): the rules' state costs" +
-      " (stateful) − (snapshot).",
+      " (snapshot) = canonical event + applyEventToSnapshot (the consumer's immutable snapshot) + holdsNow();" +
+      " (stateful) = LiveFleet.observe (snapshot columns, then evaluate()'s decisions for every rule, states in" +
+      " memory) + the fleet's holdsNow().",
   );
   if (mismatch) {
     console.error("engines disagree on the per-rule true counts");

@@ -44,7 +44,8 @@ export {
   tick,
 } from "./evaluator.ts";
 export { type FixtureResult, type LoadedFixture, parseFixtureSources, runFixture } from "./fixtures.ts";
-export { type LiveOutcome, LiveVehicle } from "./live.ts";
+export { LiveVehicle } from "./live.ts";
+export { type FleetMember, LiveFleet, type LiveOutcome } from "./live-fleet.ts";
 export { loadRuleSet, readRuleSources } from "./load.ts";
 export { type RuleSpec, ruleFileJsonSchema } from "./schema.ts";
 export type {
