@@ -4,7 +4,9 @@
 // compiler, and evaluated with the real evaluator. evalEvent returns the bitmask of
 // the vehicle's rules whose condition holds for the event.
 //
-// DASHLIGHT_BENCH_MODE=conditions (default): holdsNow() per rule on a snapshot of the event.
+// DASHLIGHT_BENCH_MODE=conditions (default): holdsNow() per rule on the event's values: the
+//   fleet's level triggers as data (FleetTriggers, what LiveFleet's quiet path reads), and the
+//   rule's compiled closures on a snapshot view of the event for its conditions once a trigger holds.
 // DASHLIGHT_BENCH_MODE=stateful: one LiveFleet (what `rules replay` runs): the canonical
 //   event applied to the vehicle's snapshot columns, then evaluate()'s decisions for every
 //   rule with its state in memory (edge, hysteresis bands, cooldown, timers, versions,
@@ -15,11 +17,17 @@
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 
 import { isoOf } from "../functions/core/model/instant.ts";
+import { SIGNAL_NAMES } from "../functions/core/model/signals.ts";
 import { emptySnapshot } from "../functions/core/model/snapshot.ts";
-import { compileRuleSources, formatProblem, LiveFleet } from "../functions/core/rules/index.ts";
+import { compileRuleSources, FleetTriggers, formatProblem, LiveFleet } from "../functions/core/rules/index.ts";
 import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
+import { slotOf } from "../functions/core/snapshot/snapshot-columns.ts";
 
 const MODES = ["conditions", "stateful", "snapshot"];
+const SLOT_COUNT = SIGNAL_NAMES.length;
+const [SPEED, LOCATION, SOC, CHARGE_STATE, MIL] = ["speed_kph", "location", "soc_pct", "charge_state", "mil_on"].map(
+  slotOf,
+);
 const MODE = MODES.includes(process.env.DASHLIGHT_BENCH_MODE) ? process.env.DASHLIGHT_BENCH_MODE : "conditions";
 const num = (x) => String(x);
 
@@ -115,19 +123,35 @@ export function buildEvaluator(vehicles, mode = MODE) {
   const rulesByVehicle = compileFleet(vehicles);
   const vehicleObjects = vehicles.map((v) => vehicleOf(v.id));
   if (mode === "conditions") {
-    // holdsNow(rule, ctx) is rule.holdsNow(ctx): the compiled closure, called directly (one frame
-    // and one object fewer per evaluation). Rules with the same logic share one closure.
-    const tests = rulesByVehicle.map((rules) => rules.map((r) => r.holdsNow));
+    // The fleet's level triggers as data (what LiveFleet's quiet path reads), the rules'
+    // compiled closures for their conditions once a trigger holds: holdsNow() per rule.
+    const triggers = new FleetTriggers(rulesByVehicle);
     const vehicleIds = vehicleObjects.map((v) => v.id);
     const ctx = { vehicle: vehicleObjects[0], snapshot: scratch, event: undefined, atMs: 0 };
+    const valuesBySlot = new Array(SLOT_COUNT).fill(undefined);
+    const position = { lat: 0, lon: 0 };
+    let current;
+    // The snapshot view, filled only for a rule whose conditions are to be tested.
+    const contextOf = (v) => {
+      ctx.vehicle = vehicleObjects[v];
+      ctx.atMs = current.ts;
+      fill(current, vehicleIds[v]);
+      return ctx;
+    };
     return {
       evalEvent(e) {
-        const rs = tests[e.vehicleId];
-        ctx.vehicle = vehicleObjects[e.vehicleId];
-        ctx.atMs = e.ts;
-        fill(e, vehicleIds[e.vehicleId]);
+        const v = e.vehicleId;
+        current = e;
+        position.lat = e.lat;
+        position.lon = e.lon;
+        valuesBySlot[SPEED] = e.speed_kph;
+        valuesBySlot[LOCATION] = position;
+        valuesBySlot[SOC] = e.soc_pct;
+        valuesBySlot[CHARGE_STATE] = e.is_charging ? "charging" : "not_charging";
+        valuesBySlot[MIL] = e.mil;
+        const count = triggers.ruleCount(v);
         let m = 0;
-        for (let k = 0; k < rs.length; k++) if (rs[k](ctx)) m |= 1 << k;
+        for (let k = 0; k < count; k++) if (triggers.holdsOnValues(v, k, valuesBySlot, contextOf)) m |= 1 << k;
         return m;
       },
     };
@@ -192,7 +216,8 @@ export default {
   version: "dashlight 0.1.0",
   async: false,
   notes: {
-    conditions: "YAML rules, real compiler; holdsNow() per rule on a snapshot view of the event",
+    conditions:
+      "YAML rules, real compiler; FleetTriggers.holdsOnValues per rule (level triggers as data, conditions by closure)",
     stateful:
       "YAML rules, real compiler; LiveFleet.observe (snapshot columns + evaluate() per rule, states in memory) + holdsNow()",
     snapshot: "canonical event + applyEventToSnapshot + holdsNow(), no rule states: the snapshot's share of stateful",

@@ -107,7 +107,26 @@ const daysInMonth = (year: number, month: number): number =>
  * @example instantMs("1970-01-01T00:00:01.000Z") // 1000
  */
 export const instantMs = (text: string): number => {
-  if (!isCanonicalInstant(text)) return Date.parse(text);
+  const ms = canonicalInstantMs(text);
+  return Number.isNaN(ms) ? Date.parse(text) : ms;
+};
+
+/**
+ * The epoch ms of `text` when it is exactly what isoOf(ms) writes (every separator in
+ * place, every field a digit and in range), else NaN. So a caller may keep the number
+ * and drop the text: isoOf gives the same text back.
+ *
+ * @example canonicalInstantMs("1970-01-01T00:00:01.000Z") // 1000; "1970-01-01T00:00:01Z" → NaN
+ */
+export const canonicalInstantMs = (text: string): number => {
+  if (
+    !isCanonicalInstant(text) ||
+    text.charCodeAt(7) !== 45 /* - */ ||
+    text.charCodeAt(13) !== 58 /* : */ ||
+    text.charCodeAt(16) !== 58 /* : */
+  ) {
+    return Number.NaN;
+  }
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 2);
   const day = digits(text, 8, 2);
@@ -115,7 +134,7 @@ export const instantMs = (text: string): number => {
   const minutes = digits(text, 14, 2);
   const seconds = digits(text, 17, 2);
   const ms = digits(text, 20, 3);
-  // Out-of-range fields (or NaN, which fails every test) are Date.parse's to judge.
+  // NaN (a non-digit) fails every test.
   const inRange =
     year >= 0 &&
     month >= 1 &&
@@ -126,8 +145,6 @@ export const instantMs = (text: string): number => {
     minutes <= 59 &&
     seconds <= 59 &&
     ms >= 0;
-  if (!inRange) {
-    return Date.parse(text);
-  }
+  if (!inRange) return Number.NaN;
   return daysFromCivil(year, month, day) * DAY_MS + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + ms;
 };

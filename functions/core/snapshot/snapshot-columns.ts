@@ -1,5 +1,5 @@
 import type { VehicleEvent } from "../model/event.ts";
-import { instantMs, isCanonicalInstant, isoOf } from "../model/instant.ts";
+import { canonicalInstantMs, instantMs, isoOf } from "../model/instant.ts";
 import { SIGNAL_NAMES, type SignalName, type SignalSamples } from "../model/signals.ts";
 import type { VehicleSnapshot } from "../model/snapshot.ts";
 
@@ -17,10 +17,23 @@ const LOCATION_SLOT = SLOT_OF.location as SignalSlot;
  */
 export const slotOf = (name: SignalName): SignalSlot => SLOT_OF[name] as SignalSlot;
 
-/** Markers in `values`: the value is the number column (and, for a position, the longitude column). */
+// Row layouts (see SnapshotColumns.numbers and .references).
+const LAST_EVENT_MS = 0;
+const LONGITUDE = 1;
+const SIGNAL_NUMBERS = 2;
+const NUMBER_ROW = SIGNAL_NUMBERS + 2 * SLOTS;
+const VEHICLE_ID = 0;
+const LAST_EVENT_AT = 1;
+const BUILT = 2;
+const SIGNAL_REFERENCES = 3;
+const OBSERVED_AT = 1;
+const SOURCE_EVENT_ID = 2;
+const REFERENCE_ROW = SIGNAL_REFERENCES + 3 * SLOTS;
+
+/** Markers for a signal's value: read it from the numbers (a position: latitude, then the longitude). */
 const NUMBER = Symbol("number");
 const POSITION = Symbol("position");
-/** Marker in `observedAts`: the time was canonical text, rebuilt exactly by isoOf from the time column. */
+/** Marker for a signal's time text: it was canonical, and isoOf rebuilds it exactly from the number. */
 const CANONICAL = Symbol("canonical");
 
 /** Thrown when an event or snapshot names a signal the canonical model does not have. */
@@ -54,29 +67,25 @@ const EMPTY: Sample = Object.freeze({ value: undefined, observedAt: "" });
  */
 export class SnapshotColumns {
   /**
-   * Per vehicle and signal, two numbers side by side (one cache line): the observation time
-   * in epoch ms (NaN if unparseable, never newer, as in compareInstants), then the value
-   * (a number, or a position's latitude).
+   * One row of numbers per vehicle (NUMBER_ROW wide): the newest event's time in epoch ms,
+   * the location's longitude, then per signal its observation time in epoch ms (NaN if
+   * unparseable, never newer, as in compareInstants) and its value (a number, or the
+   * location's latitude). A vehicle's numbers share a few adjacent cache lines: across a
+   * fleet, every separate array an event touches is another cache miss.
    */
-  private readonly cells: Float64Array;
-  /** Longitude of the location signal, per vehicle (the one position signal). */
-  private readonly longitudes: Float64Array;
-  /** NUMBER or POSITION (read the typed arrays), or the value itself (text, boolean, lists). */
-  private readonly values: unknown[];
+  private readonly numbers: Float64Array;
   /**
-   * The sample's time as given, or CANONICAL (then not kept: an event's time string would
-   * otherwise outlive the young generation); undefined when the vehicle has no sample.
+   * One row of references per vehicle (REFERENCE_ROW wide): the vehicle id, the newest
+   * event's time as given, the snapshot last built (or given) until the next commit, then
+   * per signal: its value, or NUMBER / POSITION to read the numbers; its time as given, or
+   * CANONICAL (then not kept: an event's time string would otherwise outlive the young
+   * generation), undefined when the vehicle has no sample; the id of the event that set it.
    */
-  private readonly observedAts: (string | typeof CANONICAL | undefined)[];
-  private readonly sourceEventIds: (string | undefined)[];
+  private readonly references: unknown[];
   /** Per vehicle, the slots in the order their first sample or id arrived (the snapshot's key order). */
   private readonly orders: SignalSlot[][];
-  private readonly lastEventAts: (string | undefined)[];
-  private readonly lastEventMs: Float64Array;
   /** Each vehicle's snapshot as given: the fields no event changes (vehicleId, version, applied ids). */
   private readonly bases: VehicleSnapshot[];
-  /** The snapshot last built (or given), until the next commit. */
-  private readonly built: (VehicleSnapshot | undefined)[];
 
   // The staged update (one at a time): the event, its vehicle, and per replaced signal its sample.
   private stagedVehicle = -1;
@@ -90,33 +99,36 @@ export class SnapshotColumns {
   private stagedEventMs = 0;
 
   constructor(snapshots: readonly VehicleSnapshot[]) {
-    const size = snapshots.length;
-    this.cells = new Float64Array(size * SLOTS * 2);
-    this.longitudes = new Float64Array(size);
-    this.values = new Array<unknown>(size * SLOTS).fill(undefined);
-    this.observedAts = new Array<string | typeof CANONICAL | undefined>(size * SLOTS).fill(undefined);
-    this.sourceEventIds = new Array<string | undefined>(size * SLOTS).fill(undefined);
+    this.numbers = new Float64Array(snapshots.length * NUMBER_ROW);
+    this.references = new Array<unknown>(snapshots.length * REFERENCE_ROW).fill(undefined);
     this.orders = snapshots.map(() => []);
-    this.lastEventAts = snapshots.map((s) => s.lastEventAt);
-    this.lastEventMs = Float64Array.from(snapshots, (s) =>
-      s.lastEventAt === undefined ? Number.NaN : instantMs(s.lastEventAt),
-    );
     this.bases = snapshots.slice();
-    this.built = snapshots.slice();
     snapshots.forEach((snapshot, v) => {
       const where = `the snapshot of ${snapshot.vehicleId}`;
+      const refs = v * REFERENCE_ROW;
+      this.references[refs + VEHICLE_ID] = snapshot.vehicleId;
+      this.references[refs + BUILT] = snapshot;
+      this.references[refs + LAST_EVENT_AT] = snapshot.lastEventAt;
+      this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] =
+        snapshot.lastEventAt === undefined ? Number.NaN : instantMs(snapshot.lastEventAt);
       for (const [name, sample] of Object.entries(snapshot.signals as Record<string, Sample>)) {
         const slot = this.slotIn(name, where);
         this.note(v, slot);
-        const ms = instantMs(sample.observedAt);
-        this.write(v, slot, sample, ms, rebuildsExactly(sample.observedAt, ms));
+        const ms = canonicalInstantMs(sample.observedAt);
+        const canonical = !Number.isNaN(ms);
+        this.write(v, slot, sample, canonical ? ms : Date.parse(sample.observedAt), canonical);
       }
       for (const [name, id] of Object.entries(snapshot.sourceEventIds as Record<string, string>)) {
         const slot = this.slotIn(name, where);
         this.note(v, slot);
-        this.sourceEventIds[v * SLOTS + slot] = id;
+        this.references[refs + SIGNAL_REFERENCES + 3 * slot + SOURCE_EVENT_ID] = id;
       }
     });
+  }
+
+  /** The id of vehicle v (of the snapshot it was given). */
+  vehicleId(v: number): string {
+    return this.references[v * REFERENCE_ROW + VEHICLE_ID] as string;
   }
 
   /**
@@ -128,7 +140,8 @@ export class SnapshotColumns {
     this.stagedEvent = event;
     this.stagedCount = 0;
     const incoming = event.signals as Record<string, Sample>;
-    const row = v * SLOTS;
+    const numbers = v * NUMBER_ROW + SIGNAL_NUMBERS;
+    const refs = v * REFERENCE_ROW + SIGNAL_REFERENCES;
     let changed = 0;
     let lastText = "";
     let lastMs = Number.NaN;
@@ -140,13 +153,19 @@ export class SnapshotColumns {
       // One event's samples usually share one time string: parse it once.
       if (sample.observedAt !== lastText) {
         lastText = sample.observedAt;
-        lastMs = instantMs(lastText);
-        lastCanonical = rebuildsExactly(lastText, lastMs);
+        lastMs = canonicalInstantMs(lastText);
+        lastCanonical = !Number.isNaN(lastMs);
+        if (!lastCanonical) lastMs = Date.parse(lastText);
       }
       const ms = lastMs;
       if (
-        this.observedAts[row + slot] !== undefined &&
-        !isNewer(ms, event.id, this.cells[2 * (row + slot)] as number, this.sourceEventIds[row + slot])
+        this.references[refs + 3 * slot + OBSERVED_AT] !== undefined &&
+        !isNewer(
+          ms,
+          event.id,
+          this.numbers[numbers + 2 * slot] as number,
+          this.references[refs + 3 * slot + SOURCE_EVENT_ID] as string | undefined,
+        )
       ) {
         continue;
       }
@@ -166,7 +185,10 @@ export class SnapshotColumns {
   /** Whether the staged event is newer than every event the vehicle had (data arrived). */
   stagedIsLatest(): boolean {
     const v = this.stagedVehicle;
-    return this.lastEventAts[v] === undefined || this.stagedEventMs > (this.lastEventMs[v] as number);
+    return (
+      this.references[v * REFERENCE_ROW + LAST_EVENT_AT] === undefined ||
+      this.stagedEventMs > (this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] as number)
+    );
   }
 
   /** The staged value of a signal the stage reported as replaced. */
@@ -186,19 +208,21 @@ export class SnapshotColumns {
   commit(): void {
     const v = this.stagedVehicle;
     const event = this.stagedEvent as VehicleEvent;
+    const refs = v * REFERENCE_ROW;
     for (let i = 0; i < this.stagedCount; i++) {
       const slot = this.stagedSlots[i] as SignalSlot;
-      if (this.observedAts[v * SLOTS + slot] === undefined && this.sourceEventIds[v * SLOTS + slot] === undefined) {
+      const at = refs + SIGNAL_REFERENCES + 3 * slot;
+      if (this.references[at + OBSERVED_AT] === undefined && this.references[at + SOURCE_EVENT_ID] === undefined) {
         this.note(v, slot);
       }
       this.write(v, slot, this.stagedSamples[i] as Sample, this.stagedMs[i] as number, this.stagedCanonical[i] === 1);
-      this.sourceEventIds[v * SLOTS + slot] = event.id;
+      this.references[at + SOURCE_EVENT_ID] = event.id;
     }
     if (this.stagedIsLatest()) {
-      this.lastEventAts[v] = event.occurredAt;
-      this.lastEventMs[v] = this.stagedEventMs;
+      this.references[refs + LAST_EVENT_AT] = event.occurredAt;
+      this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] = this.stagedEventMs;
     }
-    this.built[v] = undefined;
+    this.references[refs + BUILT] = undefined;
     this.stagedEvent = undefined;
     this.stagedVehicle = -1;
     // Keep no event alive past its commit.
@@ -211,57 +235,57 @@ export class SnapshotColumns {
 
   /** Whether vehicle `v` has a sample of the signal. */
   has(v: number, slot: SignalSlot): boolean {
-    return this.observedAts[v * SLOTS + slot] !== undefined;
+    return this.references[v * REFERENCE_ROW + SIGNAL_REFERENCES + 3 * slot + OBSERVED_AT] !== undefined;
   }
 
   /** The value held for the signal (undefined when none): a position is built, so prefer latitude/longitude. */
   value(v: number, slot: SignalSlot): unknown {
-    const i = v * SLOTS + slot;
-    const value = this.values[i];
-    if (value === NUMBER) return this.cells[2 * i + 1];
-    if (value === POSITION) return { lat: this.cells[2 * i + 1], lon: this.longitudes[v] };
+    const value = this.references[v * REFERENCE_ROW + SIGNAL_REFERENCES + 3 * slot];
+    const number = this.numbers[v * NUMBER_ROW + SIGNAL_NUMBERS + 2 * slot + 1];
+    if (value === NUMBER) return number;
+    if (value === POSITION) return { lat: number, lon: this.numbers[v * NUMBER_ROW + LONGITUDE] };
     return value;
   }
 
   /** The held position's latitude (NaN when no position is held). */
   latitude(v: number, slot: SignalSlot): number {
-    const i = v * SLOTS + slot;
-    const value = this.values[i];
-    if (value === POSITION) return this.cells[2 * i + 1] as number;
+    const value = this.references[v * REFERENCE_ROW + SIGNAL_REFERENCES + 3 * slot];
+    if (value === POSITION) return this.numbers[v * NUMBER_ROW + SIGNAL_NUMBERS + 2 * slot + 1] as number;
     return value === undefined ? Number.NaN : (value as { lat: number }).lat;
   }
 
   /** The held position's longitude (NaN when no position is held). */
   longitude(v: number, slot: SignalSlot): number {
-    const value = this.values[v * SLOTS + slot];
-    if (value === POSITION) return this.longitudes[v] as number;
+    const value = this.references[v * REFERENCE_ROW + SIGNAL_REFERENCES + 3 * slot];
+    if (value === POSITION) return this.numbers[v * NUMBER_ROW + LONGITUDE] as number;
     return value === undefined ? Number.NaN : (value as { lon: number }).lon;
   }
 
   /** Vehicle `v`'s snapshot, built once per change. */
   snapshot(v: number): VehicleSnapshot {
-    const built = this.built[v];
+    const refs = v * REFERENCE_ROW;
+    const built = this.references[refs + BUILT] as VehicleSnapshot | undefined;
     if (built !== undefined) return built;
     const signals: Record<string, Sample> = {};
     const ids: Record<string, string> = {};
     for (const slot of this.orders[v] as SignalSlot[]) {
-      const i = v * SLOTS + slot;
+      const at = refs + SIGNAL_REFERENCES + 3 * slot;
       const name = SIGNAL_NAMES[slot] as SignalName;
-      const text = this.observedAts[i];
+      const text = this.references[at + OBSERVED_AT] as string | typeof CANONICAL | undefined;
       if (text !== undefined) {
-        const observedAt = text === CANONICAL ? isoOf(this.cells[2 * i] as number) : text;
-        signals[name] = { value: this.value(v, slot), observedAt };
+        const ms = this.numbers[v * NUMBER_ROW + SIGNAL_NUMBERS + 2 * slot] as number;
+        signals[name] = { value: this.value(v, slot), observedAt: text === CANONICAL ? isoOf(ms) : text };
       }
-      const id = this.sourceEventIds[i];
+      const id = this.references[at + SOURCE_EVENT_ID] as string | undefined;
       if (id !== undefined) ids[name] = id;
     }
     const snapshot: VehicleSnapshot = {
       ...(this.bases[v] as VehicleSnapshot),
       signals: signals as SignalSamples,
       sourceEventIds: ids,
-      lastEventAt: this.lastEventAts[v],
+      lastEventAt: this.references[refs + LAST_EVENT_AT] as string | undefined,
     };
-    this.built[v] = snapshot;
+    this.references[refs + BUILT] = snapshot;
     return snapshot;
   }
 
@@ -277,26 +301,23 @@ export class SnapshotColumns {
   }
 
   private write(v: number, slot: SignalSlot, sample: Sample, ms: number, canonical: boolean): void {
-    const i = v * SLOTS + slot;
+    const numbers = v * NUMBER_ROW + SIGNAL_NUMBERS + 2 * slot;
+    const at = v * REFERENCE_ROW + SIGNAL_REFERENCES + 3 * slot;
     const value = sample.value;
-    this.cells[2 * i] = ms;
-    this.observedAts[i] = canonical ? CANONICAL : sample.observedAt;
+    this.numbers[numbers] = ms;
+    this.references[at + OBSERVED_AT] = canonical ? CANONICAL : sample.observedAt;
     if (typeof value === "number") {
-      this.cells[2 * i + 1] = value;
-      this.values[i] = NUMBER;
+      this.numbers[numbers + 1] = value;
+      this.references[at] = NUMBER;
     } else if (slot === LOCATION_SLOT && isPlainPosition(value)) {
-      this.cells[2 * i + 1] = value.lat;
-      this.longitudes[v] = value.lon;
-      this.values[i] = POSITION;
+      this.numbers[numbers + 1] = value.lat;
+      this.numbers[v * NUMBER_ROW + LONGITUDE] = value.lon;
+      this.references[at] = POSITION;
     } else {
-      this.values[i] = value;
+      this.references[at] = value;
     }
   }
 }
-
-/** Whether isoOf(ms) gives back exactly this time text, so the text need not be kept. */
-const rebuildsExactly = (text: string, ms: number): boolean =>
-  isCanonicalInstant(text) && !Number.isNaN(ms) && isoOf(ms) === text;
 
 /** `{ lat, lon }` and nothing else: copied into the columns (anything richer is kept as given). */
 const isPlainPosition = (value: unknown): value is { lat: number; lon: number } => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compareInstants, instantMs, isCanonicalInstant, isoOf } from "#core/model/instant.ts";
+import { canonicalInstantMs, compareInstants, instantMs, isCanonicalInstant, isoOf } from "#core/model/instant.ts";
 
 const LAST_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 const sign = (x: number) => (x > 0 ? 1 : x === 0 ? 0 : -1);
@@ -18,6 +18,36 @@ describe("instants", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: LAST_MS }), (ms) => {
         expect(instantMs(new Date(ms).toISOString())).toBe(ms);
+      }),
+    );
+  });
+
+  it("canonicalInstantMs reads back exactly what isoOf wrote, for every instant from year 0 to 9999", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -62_167_219_200_000, max: LAST_MS }), (ms) => {
+        expect(canonicalInstantMs(isoOf(ms))).toBe(ms);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("canonicalInstantMs refuses any text isoOf would not write back the same, so none is dropped wrongly", () => {
+    for (const text of [
+      "2026-05-01T08:00:00Z",
+      "2026-05-01T08:00:00.000+00:00",
+      "2026-05x01T08:00:00.000Z",
+      "2026-05-01T08x00:00.000Z",
+      "2026-05-01T08:00x00.000Z",
+      "2026-02-30T08:00:00.000Z",
+      "2026-05-01T24:00:00.000Z",
+      "2026-05-01T08:00:00.0a0Z",
+    ]) {
+      expect(canonicalInstantMs(text)).toBeNaN();
+    }
+    fc.assert(
+      fc.property(fc.string({ minLength: 24, maxLength: 24 }), (text) => {
+        const ms = canonicalInstantMs(text);
+        if (!Number.isNaN(ms)) expect(isoOf(ms)).toBe(text);
       }),
     );
   });
