@@ -149,10 +149,7 @@ export function buildEvaluator(vehicles, mode = MODE) {
         valuesBySlot[SOC] = e.soc_pct;
         valuesBySlot[CHARGE_STATE] = e.is_charging ? "charging" : "not_charging";
         valuesBySlot[MIL] = e.mil;
-        const count = triggers.ruleCount(v);
-        let m = 0;
-        for (let k = 0; k < count; k++) if (triggers.holdsOnValues(v, k, valuesBySlot, contextOf)) m |= 1 << k;
-        return m;
+        return triggers.holdingMask(v, valuesBySlot, contextOf);
       },
     };
   }

@@ -53,7 +53,11 @@ export type Evaluation = (
   readonly duplicate: boolean;
 };
 
-export type EvaluateOptions = { readonly explain?: boolean };
+export type EvaluateOptions = {
+  readonly explain?: boolean;
+  /** The caller already found changesNothing() false for this event: evaluate() does not check again. */
+  readonly notQuiet?: boolean;
+};
 
 const RECENT_EVENTS = 16;
 const RECENT_FIRINGS = 4;
@@ -156,7 +160,11 @@ export const evaluate = (
   const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
   const wantExplanation = rule.explainAll || options?.explain === true;
   // The hot path: most events change nothing for most rules, and allocate nothing here.
-  if (!wantExplanation && changesNothing(rule, state, event, snapshotAfter, changed, dataArrived)) {
+  if (
+    !wantExplanation &&
+    options?.notQuiet !== true &&
+    changesNothing(rule, state, event, snapshotAfter, changed, dataArrived)
+  ) {
     return unchanged(state);
   }
 

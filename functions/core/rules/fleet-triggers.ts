@@ -13,20 +13,32 @@ export const isLevel = (trigger: CompiledTrigger): trigger is LevelTrigger =>
 export const signalOf = (trigger: LevelTrigger): SignalName =>
   trigger.kind === "threshold" ? trigger.signal : "location";
 
-/** Per rule: where its triggers start (−1: not all level triggers), how many, whether it has conditions. */
-const SPAN = 3;
-/** Per trigger: how it tests a value (TEST_*), the slot it reads, and three bounds. */
-const DATA = 5;
+/** Per vehicle, at the start of its region: how many rules it has, and its first rule's fleet-wide number. */
+const VEHICLE_HEADER = 2;
+/**
+ * Per rule: where its trigger records start (−1: not all level triggers), how many, whether
+ * it has conditions, and the owner's mark (see isMarked).
+ */
+const RULE_HEADER = 4;
+/**
+ * Per trigger: how it tests a value (TEST_*), the slot it reads, three bounds, its closures'
+ * index (TEST_CLOSURE), and the owner's number (see stateOf).
+ */
+export const TRIGGER_RECORD = 7;
 
 /**
- * The level triggers (thresholds and zones) of a fleet's rules as data: per trigger, how it
- * tests a value and its bounds, in one array with each vehicle's triggers side by side.
- * A test reads a few adjacent numbers instead of following rule, trigger and closure
- * objects, which across a fleet are each a cache miss. The tests mirror the compiler's
- * closures (holds / clears / zone.contains), which remain the fallback for any other
- * shape; the differential tests of LiveFleet hold the two equal.
+ * The level triggers (thresholds and zones) of a fleet's rules as data. Each vehicle has
+ * one region of numbers: its rules' headers, then a record per trigger saying how it tests
+ * a value, with its bounds. Testing a vehicle's rules reads that region (a few adjacent
+ * cache lines) instead of following rule, trigger and closure objects, which across a
+ * fleet are each a cache miss. The tests mirror the compiler's closures (holds / clears /
+ * zone.contains), which remain the fallback for any other shape; LiveFleet's differential
+ * tests hold the two equal.
  *
- * Rules are numbered across the fleet: vehicle v's i-th rule is ruleIndex(v, i).
+ * A rule is addressed by its header (rule(v, i)), a trigger by its record (from
+ * firstTrigger(header), TRIGGER_RECORD apart). Rules and triggers also have fleet-wide
+ * numbers, for arrays kept beside them (ruleNumber). An owner may keep a
+ * number per trigger and a flag per rule in the region itself (stateOf, isMarked).
  *
  * @example
  * const tests = new FleetTriggers([rulesForVehicle(ruleSet, vehicle)]);
@@ -35,81 +47,125 @@ const DATA = 5;
 export class FleetTriggers {
   /** Each vehicle's rules, in the order rule indexes refer to. */
   readonly rules: readonly (readonly CompiledRule[])[];
-  /** Where vehicle v's rules start; one more entry closes the last vehicle. */
-  private readonly firstRule: Int32Array;
-  private readonly spans: Int32Array;
+  /** Where each vehicle's region starts in `data`. */
+  private readonly regions: Int32Array;
   private readonly data: Float64Array;
-  /** The trigger itself, for tests kept as closures. */
+  /** Per rule number, its header in `data`. */
+  private readonly headers: Int32Array;
+  /** Per trigger number, the trigger itself when its test is kept as closures. */
   private readonly closures: (LevelTrigger | undefined)[];
-  /** How many triggers the level rules have in all (the size of per-trigger arrays). */
-  readonly triggerCount: number;
+  /** How many rules the fleet has (the size of arrays kept beside them). */
+  readonly ruleTotal: number;
 
   constructor(rulesByVehicle: readonly (readonly CompiledRule[])[]) {
     this.rules = rulesByVehicle;
-    const firstRule: number[] = [];
-    const spans: number[] = [];
+    const regions: number[] = [];
     const data: number[] = [];
+    const headers: number[] = [];
     const closures: (LevelTrigger | undefined)[] = [];
     for (const rules of rulesByVehicle) {
-      firstRule.push(spans.length / SPAN);
+      const base = data.length;
+      regions.push(base);
+      data.push(rules.length, headers.length);
+      // Headers first, trigger records after them: a rule's header says where its records are.
+      let record = base + VEHICLE_HEADER + RULE_HEADER * rules.length;
+      const records: number[] = [];
       for (const rule of rules) {
+        headers.push(data.length);
         const conditions = rule.spec.conditions === undefined || rule.spec.conditions.length === 0 ? 0 : 1;
         if (rule.explainAll || !rule.triggers.every(isLevel)) {
-          spans.push(-1, 0, conditions);
+          data.push(-1, 0, conditions, 0);
           continue;
         }
-        spans.push(closures.length, rule.triggers.length, conditions);
+        data.push(record, rule.triggers.length, conditions, 0);
+        record += TRIGGER_RECORD * rule.triggers.length;
         for (const trigger of rule.triggers as readonly LevelTrigger[]) {
           const [test, a, b, c] = testOf(trigger);
-          data.push(test, slotOf(signalOf(trigger)), a, b, c);
+          records.push(test, slotOf(signalOf(trigger)), a, b, c, closures.length, 0);
           closures.push(test === TEST_CLOSURE ? trigger : undefined);
         }
       }
+      data.push(...records);
     }
-    firstRule.push(spans.length / SPAN);
-    this.firstRule = Int32Array.from(firstRule);
-    this.spans = Int32Array.from(spans);
+    this.regions = Int32Array.from(regions);
     this.data = Float64Array.from(data);
+    this.headers = Int32Array.from(headers);
     this.closures = closures;
-    this.triggerCount = closures.length;
+    this.ruleTotal = headers.length;
   }
 
   /** How many rules vehicle v has. */
   ruleCount(v: number): number {
-    return (this.firstRule[v + 1] as number) - (this.firstRule[v] as number);
+    return this.data[this.regions[v] as number] as number;
+  }
+
+  /** The header of vehicle v's i-th rule. */
+  rule(v: number, i: number): number {
+    return (this.regions[v] as number) + VEHICLE_HEADER + RULE_HEADER * i;
   }
 
   /** The fleet-wide number of vehicle v's i-th rule. */
-  ruleIndex(v: number, i: number): number {
-    return (this.firstRule[v] as number) + i;
+  ruleNumber(v: number, i: number): number {
+    return (this.data[(this.regions[v] as number) + 1] as number) + i;
   }
 
-  /** Where the rule's triggers start in per-trigger arrays, or −1 when not all are level triggers. */
+  /** The header of the rule with this fleet-wide number. */
+  ruleByNumber(number: number): number {
+    return this.headers[number] as number;
+  }
+
+  /** The rule's first trigger record, or −1 when not all its triggers are level triggers. */
   firstTrigger(rule: number): number {
-    return this.spans[SPAN * rule] as number;
+    return this.data[rule] as number;
   }
 
   /** How many triggers a rule of level triggers has. */
   triggersOf(rule: number): number {
-    return this.spans[SPAN * rule + 1] as number;
+    return this.data[rule + 1] as number;
   }
 
-  /** The slot of the signal trigger j reads. */
-  slot(j: number): SignalSlot {
-    return this.data[DATA * j + 1] as number;
+  /** Whether the rule has conditions (beyond its triggers). */
+  hasConditions(rule: number): boolean {
+    return this.data[rule + 2] === 1;
   }
 
-  /** Whether trigger j tests a circle zone (then read positions with holdsAtPosition). */
-  isCircle(j: number): boolean {
-    const test = this.data[DATA * j];
+  /** The slot of the signal the trigger reads. */
+  slot(t: number): SignalSlot {
+    return this.data[t + 1] as number;
+  }
+
+  /**
+   * A number per trigger that the owner keeps with the tests (LiveFleet: the trigger's phase),
+   * 0 to start with: beside the data the same event reads, it costs no cache miss of its own.
+   */
+  stateOf(t: number): number {
+    return this.data[t + 6] as number;
+  }
+
+  setStateOf(t: number, state: number): void {
+    this.data[t + 6] = state;
+  }
+
+  /** A flag per rule that the owner keeps with the tests (LiveFleet: an episode is open), false to start with. */
+  isMarked(rule: number): boolean {
+    return this.data[rule + 3] === 1;
+  }
+
+  mark(rule: number, marked: boolean): void {
+    this.data[rule + 3] = marked ? 1 : 0;
+  }
+
+  /** Whether the trigger tests a circle zone (then read positions with holdsAtPosition). */
+  isCircle(t: number): boolean {
+    const test = this.data[t];
     return test === TEST_INSIDE_CIRCLE || test === TEST_OUTSIDE_CIRCLE;
   }
 
-  /** Trigger j's holdsOn() on a snapshot whose sample of its signal has this value (undefined: none). */
-  holds(j: number, value: unknown): boolean {
+  /** The trigger's holdsOn() on a snapshot whose sample of its signal has this value (undefined: none). */
+  holds(t: number, value: unknown): boolean {
     const { data } = this;
-    const a = data[DATA * j + 2] as number;
-    switch (data[DATA * j]) {
+    const a = data[t + 2] as number;
+    switch (data[t]) {
       case TEST_ABOVE:
       case TEST_ABOVE_BAND:
         return typeof value === "number" && value > a;
@@ -124,26 +180,26 @@ export class FleetTriggers {
       case TEST_OUTSIDE_CIRCLE: {
         if (value === undefined) return false;
         const { lat, lon } = value as { lat: number; lon: number };
-        return this.holdsAtPosition(j, lat, lon);
+        return this.holdsAtPosition(t, lat, lon);
       }
       default:
-        return closureHolds(this.closures[j] as LevelTrigger, value);
+        return closureHolds(this.closures[data[t + 5] as number] as LevelTrigger, value);
     }
   }
 
-  /** Trigger j's clearsOn() on a snapshot whose sample of its signal has this value (undefined: none). */
-  clears(j: number, value: unknown): boolean {
+  /** The trigger's clearsOn() on a snapshot whose sample of its signal has this value (undefined: none). */
+  clears(t: number, value: unknown): boolean {
     const { data } = this;
-    const a = data[DATA * j + 2] as number;
-    switch (data[DATA * j]) {
+    const a = data[t + 2] as number;
+    switch (data[t]) {
       case TEST_ABOVE:
         return typeof value === "number" && value <= a;
       case TEST_ABOVE_BAND:
-        return typeof value === "number" && value < (data[DATA * j + 3] as number);
+        return typeof value === "number" && value < (data[t + 3] as number);
       case TEST_BELOW:
         return typeof value === "number" && value >= a;
       case TEST_BELOW_BAND:
-        return typeof value === "number" && value > (data[DATA * j + 3] as number);
+        return typeof value === "number" && value > (data[t + 3] as number);
       case TEST_IS_TRUE:
         return value !== undefined && value !== true;
       case TEST_IS_FALSE:
@@ -152,19 +208,29 @@ export class FleetTriggers {
       case TEST_OUTSIDE_CIRCLE: {
         if (value === undefined) return false;
         const { lat, lon } = value as { lat: number; lon: number };
-        return !this.holdsAtPosition(j, lat, lon);
+        return !this.holdsAtPosition(t, lat, lon);
       }
       default:
-        return closureClears(this.closures[j] as LevelTrigger, value);
+        return closureClears(this.closures[data[t + 5] as number] as LevelTrigger, value);
     }
   }
 
-  /** Whether zone trigger j (a circle) holds at a known position: inside or outside, as it wants. */
-  holdsAtPosition(j: number, lat: number, lon: number): boolean {
+  /** Whether a circle zone trigger holds at a known position: inside or outside, as it wants. */
+  holdsAtPosition(t: number, lat: number, lon: number): boolean {
     const { data } = this;
-    const o = DATA * j;
-    const inside = haversineM(data[o + 2] as number, data[o + 3] as number, lat, lon) <= (data[o + 4] as number);
-    return inside === (data[o] === TEST_INSIDE_CIRCLE);
+    const inside = haversineM(data[t + 2] as number, data[t + 3] as number, lat, lon) <= (data[t + 4] as number);
+    return inside === (data[t] === TEST_INSIDE_CIRCLE);
+  }
+
+  /**
+   * Which of vehicle v's rules hold now: bit i set when holdsOnValues(v, i, …) is true
+   * (rules past the 31st are not reported).
+   */
+  holdingMask(v: number, valuesBySlot: ArrayLike<unknown>, contextOf: (v: number) => EvalContext): number {
+    const count = Math.min(this.ruleCount(v), 31);
+    let mask = 0;
+    for (let i = 0; i < count; i++) if (this.holdsOnValues(v, i, valuesBySlot, contextOf)) mask |= 1 << i;
+    return mask;
   }
 
   /**
@@ -179,21 +245,16 @@ export class FleetTriggers {
     valuesBySlot: ArrayLike<unknown>,
     contextOf: (v: number) => EvalContext,
   ): boolean {
-    const rule = this.ruleIndex(v, i);
-    const first = this.spans[SPAN * rule] as number;
+    const rule = this.rule(v, i);
+    const first = this.firstTrigger(rule);
     if (first >= 0) {
-      const end = first + (this.spans[SPAN * rule + 1] as number);
+      const end = first + TRIGGER_RECORD * this.triggersOf(rule);
       let holds = false;
-      for (let j = first; j < end && !holds; j++) holds = this.holds(j, valuesBySlot[this.slot(j)]);
+      for (let t = first; t < end && !holds; t += TRIGGER_RECORD) holds = this.holds(t, valuesBySlot[this.slot(t)]);
       if (!holds) return false;
-      if (this.spans[SPAN * rule + 2] === 0) return true;
+      if (!this.hasConditions(rule)) return true;
     }
     return ((this.rules[v] as readonly CompiledRule[])[i] as CompiledRule).holdsNow(contextOf(v));
-  }
-
-  /** Whether the rule has conditions (beyond its triggers). */
-  hasConditions(rule: number): boolean {
-    return this.spans[SPAN * rule + 2] === 1;
   }
 }
 

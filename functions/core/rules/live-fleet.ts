@@ -5,8 +5,15 @@ import { SnapshotColumns } from "../snapshot/snapshot-columns.ts";
 import type { CompiledRule } from "./compiler.ts";
 import type { EvalContext } from "./conditions.ts";
 import { RuleContractError } from "./errors.ts";
-import { changesNothing, type Evaluation, type EvaluationInput, evaluate, tick } from "./evaluator.ts";
-import { FleetTriggers } from "./fleet-triggers.ts";
+import {
+  changesNothing,
+  type EvaluateOptions,
+  type Evaluation,
+  type EvaluationInput,
+  evaluate,
+  tick,
+} from "./evaluator.ts";
+import { FleetTriggers, TRIGGER_RECORD } from "./fleet-triggers.ts";
 import type { Action, Firing, RuleState } from "./state.ts";
 
 /** What one event (or tick) did to a live vehicle: the states it changed, its firings and actions. */
@@ -35,7 +42,7 @@ const NOTHING: LiveOutcome = Object.freeze({
  * benchmarks use. Every decision is evaluate()'s or tick()'s, as in the event consumer;
  * what differs is where state lives. Snapshots live in columns (SnapshotColumns), and for
  * rules of level triggers (thresholds and zones) the trigger phases and the open flag are
- * packed in one byte array beside the signal each trigger reads. An event that moves no
+ * kept beside those triggers' tests as data (FleetTriggers). An event that moves no
  * such trigger (nearly every event, for nearly every rule) is told apart from the event's
  * own samples and those bytes alone, and costs a columns update: no snapshot, no state
  * object, nothing allocated. Anything else builds the snapshots and takes evaluate().
@@ -52,10 +59,6 @@ export class LiveFleet {
   /** The rules' level triggers as data, and the rule numbering (FleetTriggers.ruleIndex). */
   private readonly triggers: FleetTriggers;
   private readonly states: (RuleState | undefined)[];
-  /** Per level trigger (FleetTriggers numbering), its state's phase: IDLE, PENDING or ACTIVE. */
-  private readonly phases: Uint8Array;
-  /** Per rule, 1 while its state has an open episode. */
-  private readonly open: Uint8Array;
 
   constructor(members: readonly FleetMember[]) {
     this.vehicles = members.map((m) => m.vehicle);
@@ -69,11 +72,9 @@ export class LiveFleet {
       }),
     );
     this.triggers = new FleetTriggers(this.rules);
-    const ruleCount = this.triggers.ruleIndex(members.length, 0);
-    this.states = new Array<RuleState | undefined>(ruleCount).fill(undefined);
-    // Every level trigger starts idle and no episode is open (initialRuleState).
-    this.phases = new Uint8Array(this.triggers.triggerCount).fill(IDLE);
-    this.open = new Uint8Array(ruleCount);
+    this.states = new Array<RuleState | undefined>(this.triggers.ruleTotal).fill(undefined);
+    // Each level trigger's phase is kept as its FleetTriggers state (0: idle, as in
+    // initialRuleState) and an open episode as its rule's mark (none to start with).
   }
 
   /** Vehicle v's snapshot after the events so far (built when asked, once per change). */
@@ -83,7 +84,7 @@ export class LiveFleet {
 
   /** The state of vehicle v's i-th rule (undefined until something happened to it). */
   stateAt(v: number, i: number): RuleState | undefined {
-    return this.states[this.triggers.ruleIndex(v, i)];
+    return this.states[this.triggers.ruleNumber(v, i)];
   }
 
   /**
@@ -96,20 +97,21 @@ export class LiveFleet {
       throw new RuleContractError(`event ${event.id} is not for vehicle ${this.vehicles[v]?.id ?? `#${v}`}`);
     }
     const { triggers } = this;
-    const first = triggers.ruleIndex(v, 0);
+    const first = triggers.ruleNumber(v, 0);
     const count = triggers.ruleCount(v);
     const changed = this.columns.stage(v, event);
     // An event that changed a signal is new to this vehicle (a redelivery changes none, and
     // here states and snapshot move together), so no firing of it can be replayed: the
-    // packed phases decide alone. Anything else takes the full check, on built snapshots.
+    // phases kept with the tests decide alone. Anything else takes the full check, on built snapshots.
     // Bit i of `decided`: rule i was told apart by its phases, quiet if bit i of `quiet` is set.
     let decided = 0;
     let quiet = 0;
     if (changed !== 0) {
       for (let i = 0; i < count && i < 31; i++) {
-        if (triggers.firstTrigger(first + i) < 0) continue;
+        const rule = triggers.rule(v, i);
+        if (triggers.firstTrigger(rule) < 0) continue;
         decided |= 1 << i;
-        if (this.levelsQuiet(first + i, changed)) quiet |= 1 << i;
+        if (this.levelsQuiet(rule, changed)) quiet |= 1 << i;
       }
       if (count < 31 && quiet === (1 << count) - 1) {
         this.columns.commit();
@@ -140,7 +142,7 @@ export class LiveFleet {
       } else if (!rule.explainAll && changesNothing(rule, state, event, after, changedNames, dataArrived)) {
         continue;
       }
-      outcome = this.absorb(first + i, evaluate(rule, state, input, now), outcome);
+      outcome = this.absorb(first + i, evaluate(rule, state, input, now, NOT_QUIET), outcome);
     }
     return outcome;
   }
@@ -149,7 +151,7 @@ export class LiveFleet {
   tick(v: number, now: number | string | Date, index?: number): LiveOutcome {
     const rules = this.rules[v] as readonly CompiledRule[];
     const vehicle = this.vehicles[v] as Vehicle;
-    const first = this.triggers.ruleIndex(v, 0);
+    const first = this.triggers.ruleNumber(v, 0);
     let outcome = NOTHING;
     for (let i = 0; i < rules.length; i++) {
       if (index !== undefined && i !== index) continue;
@@ -166,56 +168,57 @@ export class LiveFleet {
    */
   holdsNow(v: number, i: number, atMs: number): boolean {
     const { triggers, columns } = this;
-    const index = triggers.ruleIndex(v, i);
-    const first = triggers.firstTrigger(index);
+    const rule = triggers.rule(v, i);
+    const first = triggers.firstTrigger(rule);
     if (first >= 0) {
+      const end = first + TRIGGER_RECORD * triggers.triggersOf(rule);
       let holds = false;
-      for (let j = first; j < first + triggers.triggersOf(index) && !holds; j++) {
-        const slot = triggers.slot(j);
-        holds = triggers.isCircle(j)
-          ? columns.has(v, slot) && triggers.holdsAtPosition(j, columns.latitude(v, slot), columns.longitude(v, slot))
-          : triggers.holds(j, columns.value(v, slot));
+      for (let t = first; t < end && !holds; t += TRIGGER_RECORD) {
+        const slot = triggers.slot(t);
+        holds = triggers.isCircle(t)
+          ? columns.has(v, slot) && triggers.holdsAtPosition(t, columns.latitude(v, slot), columns.longitude(v, slot))
+          : triggers.holds(t, columns.value(v, slot));
       }
       if (!holds) return false;
-      if (!triggers.hasConditions(index)) return true;
+      if (!triggers.hasConditions(rule)) return true;
     }
-    const rule = (this.rules[v] as readonly CompiledRule[])[i] as CompiledRule;
+    const compiled = (this.rules[v] as readonly CompiledRule[])[i] as CompiledRule;
     const ctx: EvalContext = {
       vehicle: this.vehicles[v] as Vehicle,
       snapshot: this.snapshot(v),
       event: undefined,
       atMs,
     };
-    return rule.holdsNow(ctx);
+    return compiled.holdsNow(ctx);
   }
 
   /**
-   * isQuiet() of the evaluator for a rule of level triggers, read from the packed phases and
+   * isQuiet() of the evaluator for a rule of level triggers, read from the phases kept with the tests and
    * the staged samples instead of state objects and snapshots: true when no trigger moves and
    * no active trigger without an open episode could fire now.
    */
   private levelsQuiet(rule: number, changed: number): boolean {
-    const { phases, triggers, columns } = this;
+    const { triggers, columns } = this;
     const first = triggers.firstTrigger(rule);
-    const end = first + triggers.triggersOf(rule);
+    const end = first + TRIGGER_RECORD * triggers.triggersOf(rule);
     let active = false;
-    for (let j = first; j < end; j++) {
-      const phase = phases[j];
+    for (let t = first; t < end; t += TRIGGER_RECORD) {
+      const phase = triggers.stateOf(t);
       if (phase === PENDING) return false;
-      const slot = triggers.slot(j);
+      const slot = triggers.slot(t);
       if ((changed & (1 << slot)) === 0) {
         if (phase === ACTIVE) active = true;
         continue;
       }
       const value = columns.stagedValue(slot);
       if (phase === IDLE) {
-        if (triggers.holds(j, value)) return false;
+        if (triggers.holds(t, value)) return false;
       } else {
-        if (triggers.clears(j, value)) return false;
+        if (triggers.clears(t, value)) return false;
         active = true;
       }
     }
-    return !active || this.open[rule] === 1;
+    return !active || triggers.isMarked(rule);
   }
 
   private absorb(index: number, evaluation: Evaluation, outcome: LiveOutcome): LiveOutcome {
@@ -228,18 +231,22 @@ export class LiveFleet {
     };
   }
 
-  /** Stores a rule's new state, and its packed phases with it. */
+  /** Stores a rule's new state, and its phases and open episode with the tests. */
   private keep(index: number, state: RuleState): void {
     this.states[index] = state;
-    const first = this.triggers.firstTrigger(index);
+    const { triggers } = this;
+    const rule = triggers.ruleByNumber(index);
+    const first = triggers.firstTrigger(rule);
     if (first < 0) return;
     state.triggers.forEach((ts, t) => {
-      this.phases[first + t] = ts.kind === "level" ? PHASES[ts.phase] : IDLE;
+      triggers.setStateOf(first + TRIGGER_RECORD * t, ts.kind === "level" ? PHASES[ts.phase] : IDLE);
     });
-    this.open[index] = state.open === null ? 0 : 1;
+    triggers.mark(rule, state.open !== null);
   }
 }
 
+/** Rules reach evaluate() here only once found not quiet (by their phases or changesNothing). */
+const NOT_QUIET: EvaluateOptions = Object.freeze({ notQuiet: true });
 const IDLE = 0;
 const PENDING = 1;
 const ACTIVE = 2;
