@@ -76,7 +76,7 @@ export class SnapshotColumns {
   private readonly numbers: Float64Array;
   /**
    * One row of references per vehicle (REFERENCE_ROW wide): the vehicle id, the newest
-   * event's time as given, the snapshot last built (or given) until the next commit, then
+   * event's time as given (or CANONICAL, as below), the snapshot last built (or given) until the next commit, then
    * per signal: its value, or NUMBER / POSITION to read the numbers; its time as given, or
    * CANONICAL (then not kept: an event's time string would otherwise outlive the young
    * generation), undefined when the vehicle has no sample; the id of the event that set it.
@@ -97,6 +97,7 @@ export class SnapshotColumns {
   private readonly stagedSamples: Sample[] = [];
   private readonly stagedBySlot: (Sample | undefined)[] = new Array<Sample | undefined>(SLOTS).fill(undefined);
   private stagedEventMs = 0;
+  private stagedEventCanonical = false;
 
   constructor(snapshots: readonly VehicleSnapshot[]) {
     this.numbers = new Float64Array(snapshots.length * NUMBER_ROW);
@@ -178,7 +179,14 @@ export class SnapshotColumns {
       changed |= 1 << slot;
     }
     // Usually the samples' own time: parsed once.
-    this.stagedEventMs = event.occurredAt === lastText ? lastMs : instantMs(event.occurredAt);
+    if (event.occurredAt === lastText) {
+      this.stagedEventMs = lastMs;
+      this.stagedEventCanonical = lastCanonical;
+    } else {
+      this.stagedEventMs = canonicalInstantMs(event.occurredAt);
+      this.stagedEventCanonical = !Number.isNaN(this.stagedEventMs);
+      if (!this.stagedEventCanonical) this.stagedEventMs = Date.parse(event.occurredAt);
+    }
     return changed;
   }
 
@@ -219,7 +227,7 @@ export class SnapshotColumns {
       this.references[at + SOURCE_EVENT_ID] = event.id;
     }
     if (this.stagedIsLatest()) {
-      this.references[refs + LAST_EVENT_AT] = event.occurredAt;
+      this.references[refs + LAST_EVENT_AT] = this.stagedEventCanonical ? CANONICAL : event.occurredAt;
       this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] = this.stagedEventMs;
     }
     this.references[refs + BUILT] = undefined;
@@ -283,10 +291,16 @@ export class SnapshotColumns {
       ...(this.bases[v] as VehicleSnapshot),
       signals: signals as SignalSamples,
       sourceEventIds: ids,
-      lastEventAt: this.references[refs + LAST_EVENT_AT] as string | undefined,
+      lastEventAt: this.lastEventAt(v),
     };
     this.references[refs + BUILT] = snapshot;
     return snapshot;
+  }
+
+  /** The newest event's time as given (rebuilt when it was canonical). */
+  private lastEventAt(v: number): string | undefined {
+    const text = this.references[v * REFERENCE_ROW + LAST_EVENT_AT] as string | typeof CANONICAL | undefined;
+    return text === CANONICAL ? isoOf(this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] as number) : text;
   }
 
   private slotIn(name: string, where: string): SignalSlot {
