@@ -165,7 +165,7 @@ export class FleetTriggers {
   holds(t: number, value: unknown): boolean {
     const { data } = this;
     const a = data[t + 2] as number;
-    switch (data[t]) {
+    switch ((data[t] as number) | 0) {
       case TEST_ABOVE:
       case TEST_ABOVE_BAND:
         return typeof value === "number" && value > a;
@@ -191,7 +191,7 @@ export class FleetTriggers {
   clears(t: number, value: unknown): boolean {
     const { data } = this;
     const a = data[t + 2] as number;
-    switch (data[t]) {
+    switch ((data[t] as number) | 0) {
       case TEST_ABOVE:
         return typeof value === "number" && value <= a;
       case TEST_ABOVE_BAND:
@@ -229,7 +229,9 @@ export class FleetTriggers {
   holdingMask(v: number, valuesBySlot: ArrayLike<unknown>, contextOf: (v: number) => EvalContext): number {
     const count = Math.min(this.ruleCount(v), 31);
     let mask = 0;
-    for (let i = 0; i < count; i++) if (this.holdsOnValues(v, i, valuesBySlot, contextOf)) mask |= 1 << i;
+    for (let i = 0, rule = this.rule(v, 0); i < count; i++, rule += RULE_HEADER) {
+      if (this.ruleHolds(v, i, rule, valuesBySlot, contextOf)) mask |= 1 << i;
+    }
     return mask;
   }
 
@@ -245,7 +247,16 @@ export class FleetTriggers {
     valuesBySlot: ArrayLike<unknown>,
     contextOf: (v: number) => EvalContext,
   ): boolean {
-    const rule = this.rule(v, i);
+    return this.ruleHolds(v, i, this.rule(v, i), valuesBySlot, contextOf);
+  }
+
+  private ruleHolds(
+    v: number,
+    i: number,
+    rule: number,
+    valuesBySlot: ArrayLike<unknown>,
+    contextOf: (v: number) => EvalContext,
+  ): boolean {
     const first = this.firstTrigger(rule);
     if (first >= 0) {
       const end = first + TRIGGER_RECORD * this.triggersOf(rule);
@@ -254,6 +265,10 @@ export class FleetTriggers {
       if (!holds) return false;
       if (!this.hasConditions(rule)) return true;
     }
+    return this.compiledHoldsNow(v, i, contextOf);
+  }
+
+  private compiledHoldsNow(v: number, i: number, contextOf: (v: number) => EvalContext): boolean {
     return ((this.rules[v] as readonly CompiledRule[])[i] as CompiledRule).holdsNow(contextOf(v));
   }
 }

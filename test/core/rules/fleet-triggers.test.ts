@@ -1,0 +1,129 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { SignalSet } from "#core/model/signals.ts";
+import type { EvalContext } from "#core/rules/conditions.ts";
+import { TRIGGER_RECORD } from "#core/rules/fleet-triggers.ts";
+import { FleetTriggers, LiveFleet } from "#core/rules/index.ts";
+import { slotOf } from "#core/snapshot/snapshot-columns.ts";
+import { at, empty, rulesFrom, signalsEvent, step, T0, vehicle } from "./helpers.ts";
+
+/** Every shape of level trigger: bands or none, above and below, booleans, text, circle, polygon and H3 zones. */
+const rules = rulesFrom(`
+rules:
+  - id: fast-band
+    triggers: [{ signal: speed_kph, above: 120, rearm_below: 110 }]
+    actions: []
+  - id: fast
+    triggers: [{ signal: speed_kph, above: 120 }]
+    actions: []
+  - id: low-band
+    triggers: [{ signal: soc_pct, below: 20, rearm_above: 25 }]
+    conditions: [{ signal: is_plugged_in, is: false }]
+    actions: []
+  - id: low
+    triggers: [{ signal: soc_pct, below: 20 }, { signal: fuel_pct, below: 10 }]
+    actions: []
+  - id: mil
+    triggers: [{ signal: mil_on, is: true }]
+    actions: []
+  - id: unlocked
+    triggers: [{ signal: is_locked, is: false }]
+    actions: []
+  - id: charging
+    triggers: [{ signal: charge_state, is: charging }]
+    actions: []
+  - id: away
+    triggers: [{ outside: home }]
+    actions: []
+  - id: at-home
+    triggers: [{ inside: home }]
+    actions: []
+  - id: at-office
+    triggers: [{ inside: office }]
+    actions: []
+  - id: at-school
+    triggers: [{ inside: school }]
+    actions: []
+  - id: crash
+    triggers: [{ event: hard_brake }]
+    actions: []
+`).rules;
+
+/** Values on both sides of every threshold, positions in and out of every zone, or missing. */
+const values = fc.record(
+  {
+    speed_kph: fc.constantFrom(0, 110, 115, 120, 121),
+    soc_pct: fc.constantFrom(10, 19.5, 20, 22, 25, 30),
+    fuel_pct: fc.constantFrom(5, 10, 50),
+    is_plugged_in: fc.boolean(),
+    mil_on: fc.boolean(),
+    is_locked: fc.boolean(),
+    charge_state: fc.constantFrom("charging" as const, "not_charging" as const, "fully_charged" as const),
+    location: fc.constantFrom(
+      { lat: 37.7749, lon: -122.4194 },
+      { lat: 37.7762, lon: -122.4194 },
+      { lat: 37.79, lon: -122.3995 },
+      { lat: 37.7749, lon: -122.4 },
+    ),
+  },
+  { requiredKeys: [] },
+);
+
+describe("FleetTriggers", () => {
+  it("says what each rule's compiled holdsNow() says, for values on both sides of every trigger", () => {
+    const triggers = new FleetTriggers([rules]);
+    fc.assert(
+      fc.property(values, (sampled) => {
+        const { snapshot } = step(empty(), signalsEvent(0, { ...sampled } as SignalSet, "e1"));
+        const ctx: EvalContext = { vehicle, snapshot, event: undefined, atMs: T0 };
+        const bySlot: unknown[] = [];
+        for (const [name, value] of Object.entries(sampled)) bySlot[slotOf(name as keyof SignalSet)] = value;
+        const expected = rules.map((rule) => rule.holdsNow(ctx));
+        expect(rules.map((_, i) => triggers.holdsOnValues(0, i, bySlot, () => ctx))).toStrictEqual(expected);
+        expect(triggers.holdingMask(0, bySlot, () => ctx)).toBe(
+          expected.reduce((mask, holds, i) => (holds ? mask | (1 << i) : mask), 0),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("tests each level trigger as its closures do: holds and clears, with and without a sample", () => {
+    const triggers = new FleetTriggers([rules]);
+    fc.assert(
+      fc.property(values, (sampled) => {
+        const { snapshot } = step(empty(), signalsEvent(0, { ...sampled } as SignalSet, "e1"));
+        rules.forEach((rule, i) => {
+          const first = triggers.firstTrigger(triggers.rule(0, i));
+          if (rule.id === "crash") return expect(first).toBe(-1);
+          rule.triggers.forEach((trigger, k) => {
+            if (trigger.kind !== "threshold" && trigger.kind !== "zone") throw new Error("level triggers only");
+            const record = first + TRIGGER_RECORD * k;
+            const name = trigger.kind === "threshold" ? trigger.signal : "location";
+            const value = snapshot.signals[name]?.value;
+            expect([triggers.holds(record, value), triggers.clears(record, value)]).toStrictEqual([
+              trigger.holdsOn(snapshot),
+              trigger.clearsOn(snapshot),
+            ]);
+          });
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("gives LiveFleet the same holdsNow() from its snapshot columns", () => {
+    fc.assert(
+      fc.property(values, values, (first, second) => {
+        const fleet = new LiveFleet([{ vehicle, rules }]);
+        fleet.observe(0, signalsEvent(0, { ...first } as SignalSet, "e1"), at(0));
+        fleet.observe(0, signalsEvent(5, { ...second } as SignalSet, "e2"), at(5));
+        const ctx: EvalContext = { vehicle, snapshot: fleet.snapshot(0), event: undefined, atMs: T0 + 5000 };
+        expect(rules.map((_, i) => fleet.holdsNow(0, i, T0 + 5000))).toStrictEqual(
+          rules.map((rule) => rule.holdsNow(ctx)),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
