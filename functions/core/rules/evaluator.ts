@@ -31,6 +31,12 @@ export type EvaluationInput = {
   readonly vehicle: Vehicle;
   /** Signals the event changed (SnapshotChange.changed); computed from the snapshots when absent. */
   readonly changed?: readonly SignalName[];
+  /**
+   * Whether the event is newer than every event the snapshot had (its lastEventAt moved);
+   * computed from the snapshots when absent. With this and `changed` given, snapshotBefore
+   * is read only for a `for` timer that elapsed before the event, so a caller may build it lazily.
+   */
+  readonly dataArrived?: boolean;
 };
 
 export type Evaluation = (
@@ -154,10 +160,10 @@ export const evaluate = (
   now: Instant,
   options?: EvaluateOptions,
 ): Evaluation => {
-  const { event, snapshotBefore, snapshotAfter, vehicle } = input;
+  const { event, snapshotAfter, vehicle } = input;
   if (event.vehicleId !== vehicle.id) throw new RuleContractError(`event ${event.id} is not for vehicle ${vehicle.id}`);
-  const changed = input.changed ?? changedSignals(snapshotBefore, snapshotAfter);
-  const dataArrived = snapshotAfter.lastEventAt !== snapshotBefore.lastEventAt;
+  const changed = input.changed ?? changedSignals(input.snapshotBefore, snapshotAfter);
+  const dataArrived = input.dataArrived ?? snapshotAfter.lastEventAt !== input.snapshotBefore.lastEventAt;
   const wantExplanation = rule.explainAll || options?.explain === true;
   // The hot path: most events change nothing for most rules, and allocate nothing here.
   if (
@@ -199,7 +205,12 @@ export const evaluate = (
   }
 
   const draft = blankDraft(base);
-  const ctxBefore = (atMs: number): EvalContext => ({ vehicle, snapshot: snapshotBefore, event: undefined, atMs });
+  const ctxBefore = (atMs: number): EvalContext => ({
+    vehicle,
+    snapshot: input.snapshotBefore,
+    event: undefined,
+    atMs,
+  });
   const occurrences: Occurrence[] = [];
   let cleared = false;
 

@@ -121,16 +121,22 @@ export class LiveFleet {
     const vehicle = this.vehicles[v] as Vehicle;
     const rules = this.rules[v] as readonly CompiledRule[];
     const changedNames = this.columns.stagedNames();
-    const before = this.columns.snapshot(v);
+    const dataArrived = this.columns.stagedIsLatest();
+    // The snapshot before the event serves only a `for` timer that elapsed before it: built when
+    // a rule to evaluate has a pending trigger, or is one the phases do not describe.
+    const before = this.needsBefore(v, count, decided, quiet) ? this.columns.snapshot(v) : undefined;
     this.columns.commit();
     const after = this.columns.snapshot(v);
-    const dataArrived = after.lastEventAt !== before.lastEventAt;
     const input: EvaluationInput = {
       event,
-      snapshotBefore: before,
+      get snapshotBefore(): VehicleSnapshot {
+        if (before === undefined) throw new RuleContractError(`the snapshot before event ${event.id} was not kept`);
+        return before;
+      },
       snapshotAfter: after,
       vehicle,
       changed: changedNames,
+      dataArrived,
     };
     let outcome = NOTHING;
     for (let i = 0; i < rules.length; i++) {
@@ -145,6 +151,22 @@ export class LiveFleet {
       outcome = this.absorb(first + i, evaluate(rule, state, input, now, NOT_QUIET), outcome);
     }
     return outcome;
+  }
+
+  /** Whether a rule about to be evaluated could read the snapshot before the event (see observe). */
+  private needsBefore(v: number, count: number, decided: number, quiet: number): boolean {
+    const { triggers } = this;
+    for (let i = 0; i < count; i++) {
+      const bit = i < 31 ? 1 << i : 0;
+      if ((decided & bit) === 0) return true;
+      if ((quiet & bit) !== 0) continue;
+      const rule = triggers.rule(v, i);
+      const first = triggers.firstTrigger(rule);
+      for (let k = 0; k < triggers.triggersOf(rule); k++) {
+        if (triggers.stateOf(first + TRIGGER_RECORD * k) === PENDING) return true;
+      }
+    }
+    return false;
   }
 
   /** The tick handler at `now` for vehicle v's i-th rule (every rule when omitted): due timers, schedules. */

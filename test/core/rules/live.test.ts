@@ -83,8 +83,7 @@ const stepsOf = fc
 type Run = { firings: Firing[]; actions: Action[] };
 
 /** The event consumer's way: a new snapshot per event, states in a map as the store holds them. */
-const throughStore = (steps: readonly Step[]) => {
-  const rules = allExampleRules();
+const throughStore = (steps: readonly Step[], rules = allExampleRules()) => {
   const states = new Map<string, RuleState>();
   let snapshot: VehicleSnapshot = empty();
   const run: Run = { firings: [], actions: [] };
@@ -134,8 +133,7 @@ const throughLive = (steps: readonly Step[]) => {
  * The same steps for the middle vehicle of a LiveFleet of three, whose neighbours get the same
  * events under their own ids first: their rules' states and snapshot columns sit on either side.
  */
-const throughFleet = (steps: readonly Step[]) => {
-  const rules = allExampleRules();
+const throughFleet = (steps: readonly Step[], rules = allExampleRules()) => {
   const neighbour = (suffix: string) => ({ ...vehicle, id: `${vehicle.id}-${suffix}` });
   const members = [neighbour("before"), vehicle, neighbour("after")].map((v) => ({ vehicle: v, rules }));
   const fleet = new LiveFleet(members);
@@ -192,6 +190,19 @@ describe("LiveVehicle", () => {
     fc.assert(
       fc.property(stepsOf, (steps) => {
         expectSameDecisions(throughFleet(steps), throughStore(steps));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("decides the same when every rule has level triggers only (the snapshot before an event is then built on demand)", () => {
+    const levelOnly = allExampleRules().filter((rule) =>
+      rule.triggers.every((t) => t.kind === "threshold" || t.kind === "zone"),
+    );
+    expect(levelOnly.map((rule) => rule.id)).toContain("speeding");
+    fc.assert(
+      fc.property(stepsOf, (steps) => {
+        expectSameDecisions(throughFleet(steps, levelOnly), throughStore(steps, levelOnly));
       }),
       { numRuns: 200 },
     );
