@@ -1,3 +1,4 @@
+import { RuntimeFileError } from "#local/runtime-file.ts";
 import { ConfigError } from "#shared/config.ts";
 import { actionsCommand } from "./actions.ts";
 import { resolveTarget } from "./connection.ts";
@@ -24,7 +25,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     if (group === "vehicles") return await vehiclesCommand(rest, () => resolveTarget(), io);
     if (group === "actions") return await actionsCommand(rest, () => resolveTarget(), io);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError || error instanceof RuntimeFileError)) throw error;
     process.stderr.write(`dashlight: ${error.message}\n`);
     return 1;
   }

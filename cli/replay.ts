@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { DynamoDbEventStore } from "#adapters/dynamodb/event-store.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
 import type { VehicleEvent } from "#core/model/event.ts";
+import { compareInstants, isoOf } from "#core/model/instant.ts";
 import type { Vehicle } from "#core/model/vehicle.ts";
 import { compileRuleSources, formatProblem, readRuleSources } from "#core/rules/index.ts";
 import { byFiringTime, formatReplayFiring, replayVehicle } from "#core/rules/replay.ts";
@@ -22,10 +23,19 @@ const VEHICLE_PAGE = 100;
  * `dashlight rules replay`: what the current rules would have done with the events the
  * local runtime stored between --from and --to. Reads only; prints one line per firing
  * (time, vehicle, rule, fired/resolved, status, explanation) on stdout, and a summary on
- * stderr. Returns the exit code: 0, or 1 when the rules are invalid.
+ * stderr. Returns the exit code: 0, or 1 when the rules are invalid. Timers (`for`,
+ * staleness, schedules) are ticked up to --to, or up to now when --to is later: what
+ * would have fired, not what may yet.
  */
-export const replayCommand = async (args: readonly string[], io: Io, env = process.env): Promise<number> => {
+export const replayCommand = async (
+  args: readonly string[],
+  io: Io,
+  env = process.env,
+  now: () => number = Date.now,
+): Promise<number> => {
   const options = parseReplayArgs(args, env);
+  const nowIso = isoOf(now());
+  const timersUntil = compareInstants(options.to, nowIso) > 0 ? nowIso : options.to;
   const compiled = compileRuleSources(await readRuleSources([options.rulesDir]));
   if (!compiled.ok) {
     for (const problem of compiled.problems) io.out.write(`${formatProblem(problem)}\n`);
@@ -43,7 +53,9 @@ export const replayCommand = async (args: readonly string[], io: Io, env = proce
   const bar = progressBar(io.err, total, "events");
   const firings: Firing[] = [];
   for (const { vehicle, events } of work) {
-    firings.push(...replayVehicle(compiled.ruleSet, vehicle, events, options, bar.tick));
+    firings.push(
+      ...replayVehicle(compiled.ruleSet, vehicle, events, { from: options.from, to: timersUntil }, bar.tick),
+    );
   }
   bar.done();
 
@@ -51,7 +63,8 @@ export const replayCommand = async (args: readonly string[], io: Io, env = proce
   for (const firing of firings) io.out.write(`${formatReplayFiring(firing)}\n`);
   io.err.write(
     `replayed ${total} event(s) of ${work.length} vehicle(s) from ${options.from} to ${options.to}: ` +
-      `${firings.length} firing(s) would have happened (nothing was written or sent)\n`,
+      `${firings.length} firing(s) would have happened (nothing was written or sent)` +
+      `${timersUntil === options.to ? "" : `; timers ticked only up to now, ${timersUntil}`}\n`,
   );
   return 0;
 };

@@ -7,16 +7,49 @@ import * as z from "zod";
  * listen and what it provisioned. Written to <data dir>/runtime.json at start,
  * removed at stop; the engines' ports change at every start.
  */
+/**
+ * A queue URL as the SQS engine names it: fauxqs writes http://sqs.<region>.<host>:<port>/…,
+ * which the WHATWG URL parser (z.url) refuses when the host is an IP address such as 127.0.0.1.
+ */
+const QueueUrl = z.string().regex(/^https?:\/\/[^\s/]+\/\S+$/, "must be an http(s) queue URL");
+
 export const RuntimeFile = z.object({
   pid: z.number().int(),
   url: z.url(),
   endpoints: z.object({ dynamodb: z.url(), sqs: z.url() }),
   tableName: z.string().min(1),
-  queues: z.record(z.string(), z.object({ url: z.url(), dlqUrl: z.url() })),
+  queues: z.record(z.string(), z.object({ url: QueueUrl, dlqUrl: QueueUrl })),
 });
 export type RuntimeFile = z.infer<typeof RuntimeFile>;
 
 const RUNTIME_FILE = "runtime.json";
+
+/** A runtime.json this version cannot read (written by another version, or edited): names the file and fields. */
+export class RuntimeFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RuntimeFileError";
+  }
+}
+
+const parseRuntimeFile = (text: string, path: string): RuntimeFile => {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new RuntimeFileError(`${path} is not JSON (${(cause as Error).message}): restart npm start to rewrite it`, {
+      cause,
+    });
+  }
+  const parsed = RuntimeFile.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new RuntimeFileError(`${path} is not a runtime file this dashlight can read (${fields}): restart npm start`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+};
 
 export const writeRuntimeFile = (dir: string, contents: RuntimeFile): string => {
   mkdirSync(dir, { recursive: true });
@@ -35,7 +68,7 @@ export const readRuntimeFile = (dir: string): RuntimeFile | undefined => {
   } catch {
     return undefined;
   }
-  const parsed = RuntimeFile.parse(JSON.parse(text));
+  const parsed = parseRuntimeFile(text, join(dir, RUNTIME_FILE));
   try {
     process.kill(parsed.pid, 0); // still alive?
   } catch {

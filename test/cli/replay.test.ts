@@ -13,6 +13,7 @@ import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
 import type { VehicleEvent } from "#core/model/event.ts";
 import type { Vehicle } from "#core/model/vehicle.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "#local/runtime-file.ts";
+import { replayCommand } from "../../cli/replay.ts";
 import { rulesCommand } from "../../cli/rules.ts";
 
 const VEHICLE: Vehicle = {
@@ -140,6 +141,34 @@ describe("dashlight rules replay", () => {
       ].join("\n"),
       err: `replayed 6 event(s) of 1 vehicle(s) from ${t("08:00:00")} to ${t("10:00:00")}: 6 firing(s) would have happened (nothing was written or sent)\n`,
     });
+  });
+
+  it("ticks timers only up to now when --to is later: what would have fired, not what may yet", async () => {
+    let out = "";
+    let err = "";
+    const io = { out: { write: (text: string) => (out += text) }, err: { write: (text: string) => (err += text) } };
+    const args = ["--from", t("08:00:00"), "--to", t("10:00:00"), "--rules", rulesDir, "--data-dir", dir];
+    const code = await replayCommand(args, io, process.env, () => Date.parse(t("09:09:00")));
+    expect({
+      code,
+      lines: out
+        .trimEnd()
+        .split("\n")
+        .map((line) => line.split("  ").slice(0, 4).join(" ")),
+    }).toStrictEqual({
+      code: 0,
+      lines: [
+        `${t("08:00:10")} automatic:C_replay speeding fired`,
+        `${t("08:05:00")} automatic:C_replay speeding resolved`,
+        `${t("08:10:00")} automatic:C_replay check-engine fired`,
+        `${t("08:20:10")} automatic:C_replay speeding fired`,
+        `${t("08:40:00")} automatic:C_replay speeding resolved`,
+      ],
+    });
+    expect(err).toBe(
+      `replayed 6 event(s) of 1 vehicle(s) from ${t("08:00:00")} to ${t("10:00:00")}: 5 firing(s) would have happened ` +
+        `(nothing was written or sent); timers ticked only up to now, ${t("09:09:00")}\n`,
+    );
   });
 
   it("replays one vehicle with --vehicle, and says when it does not exist", async () => {
