@@ -342,7 +342,7 @@ const main = async () => {
     );
   }
   console.log(
-    "\nSecond pass measured on a fresh build (a first pass warms up). dashlight (conditions) = holdsNow() per compiled rule;" +
+    "\nSecond pass measured on a fresh build (a first pass warms up). dashlight (conditions) = holdsNow() per rule, level triggers read as data (FleetTriggers), conditions by the compiled closures;" +
       " (snapshot) = canonical event + applyEventToSnapshot (the consumer's immutable snapshot) + holdsNow();" +
       " (stateful) = LiveFleet.observe (snapshot columns, then evaluate()'s decisions for every rule, states in" +
       " memory) + the fleet's holdsNow().",
