@@ -194,7 +194,8 @@ export function buildEvaluator(vehicles, mode = MODE) {
             if (f.status === "cooldown") totals.cooldown++;
           }
         }
-        for (let k = 0; k < rules.length; k++) if (fleet.holdsNow(v, k, e.ts)) m |= 1 << k;
+        // Bits 0..30, as the conditions mode (FleetTriggers.holdingMask) reports them.
+        for (let k = 0; k < rules.length && k < 31; k++) if (fleet.holdsNow(v, k, e.ts)) m |= 1 << k;
         return m;
       }
       const snapshot = applyEventToSnapshot(snapshots[v], event).snapshot;

@@ -51,15 +51,22 @@ export const startEngines = async (options: { dataDir: string | undefined }): Pr
     dynamo.listen(0, "127.0.0.1", () => resolve());
   });
   const dynamodbEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
-  await untilStoreOpen(dynamodbEndpoint);
-  const sqs = await onLoopback(() =>
-    startFauxqs({
-      port: 0,
-      host: "127.0.0.1",
-      logger: false,
-      ...(sqsPath ? { dataDir: sqsPath } : {}),
-    }),
-  );
+  let sqs: Awaited<ReturnType<typeof startFauxqs>>;
+  try {
+    await untilStoreOpen(dynamodbEndpoint);
+    sqs = await onLoopback(() =>
+      startFauxqs({
+        port: 0,
+        host: "127.0.0.1",
+        logger: false,
+        ...(sqsPath ? { dataDir: sqsPath } : {}),
+      }),
+    );
+  } catch (error) {
+    // Half started: release the port and the LevelDB lock before reporting.
+    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    throw error;
+  }
   return {
     dynamodbEndpoint,
     sqsEndpoint: sqs.address,

@@ -32,15 +32,17 @@ export class RuntimeFileError extends Error {
   }
 }
 
-const parseRuntimeFile = (text: string, path: string): RuntimeFile => {
-  let json: unknown;
+const parseJson = (text: string, path: string): unknown => {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (cause) {
     throw new RuntimeFileError(`${path} is not JSON (${(cause as Error).message}): restart npm start to rewrite it`, {
       cause,
     });
   }
+};
+
+const parseRuntimeFile = (json: unknown, path: string): RuntimeFile => {
   const parsed = RuntimeFile.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
@@ -49,6 +51,16 @@ const parseRuntimeFile = (text: string, path: string): RuntimeFile => {
     });
   }
   return parsed.data;
+};
+
+/** Whether a process of this id runs (signal 0 checks without signalling; EPERM: it runs as someone else). */
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
 };
 
 export const writeRuntimeFile = (dir: string, contents: RuntimeFile): string => {
@@ -68,11 +80,10 @@ export const readRuntimeFile = (dir: string): RuntimeFile | undefined => {
   } catch {
     return undefined;
   }
-  const parsed = parseRuntimeFile(text, join(dir, RUNTIME_FILE));
-  try {
-    process.kill(parsed.pid, 0); // still alive?
-  } catch {
-    return undefined;
-  }
-  return parsed;
+  const path = join(dir, RUNTIME_FILE);
+  const json = parseJson(text, path);
+  // A file left by a runtime that is gone (of whatever version) just means none is running.
+  const pid = (json as { pid?: unknown } | null)?.pid;
+  if (typeof pid === "number" && !isRunning(pid)) return undefined;
+  return parseRuntimeFile(json, path);
 };

@@ -63,7 +63,7 @@ describe("runtime.json", () => {
     const path = join(dir, "runtime.json");
     writeFileSync(
       path,
-      JSON.stringify({ pid: 1, url: "http://127.0.0.1:3000", endpoints: {}, tableName: "t", queues: {} }),
+      JSON.stringify({ pid: process.pid, url: "http://127.0.0.1:3000", endpoints: {}, tableName: "t", queues: {} }),
     );
     expect(() => readRuntimeFile(dir)).toThrow(
       new RuntimeFileError(
@@ -74,6 +74,13 @@ describe("runtime.json", () => {
     writeFileSync(path, "{");
     expect(() => readRuntimeFile(dir)).toThrow(RuntimeFileError);
     expect(() => readRuntimeFile(dir)).toThrow(`${path} is not JSON (`);
+  });
+
+  it("is absent when the runtime that wrote it is gone, whatever the file holds", () => {
+    const dir = newDir();
+    // Above Linux's pid_max (2^22): no such process.
+    writeFileSync(join(dir, "runtime.json"), JSON.stringify({ pid: 2 ** 30, written: "by another version" }));
+    expect(readRuntimeFile(dir)).toBeUndefined();
   });
 
   it("is absent when no runtime.json was written", () => {

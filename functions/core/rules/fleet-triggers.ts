@@ -85,7 +85,7 @@ export class FleetTriggers {
           closures.push(test === TEST_CLOSURE ? trigger : undefined);
         }
       }
-      data.push(...records);
+      for (const value of records) data.push(value);
     }
     this.regions = Int32Array.from(regions);
     this.data = Float64Array.from(data);

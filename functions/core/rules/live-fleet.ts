@@ -90,6 +90,10 @@ export class LiveFleet {
   /**
    * The event consumer's step for vehicle v: applies the event to its snapshot, then
    * evaluates every rule, at processing time `now` (lateness is measured against it).
+   * An event refused before any rule is evaluated (an unknown signal) changes nothing. If a
+   * rule's evaluation throws, the snapshot already holds the event and the earlier rules'
+   * states moved: unlike the consumer, which stores nothing then, the fleet is not fit to
+   * go on (replay stops there).
    */
   observe(v: number, event: VehicleEvent, now: number | string | Date): LiveOutcome {
     // The id from the vehicle's columns, which the event touches anyway (one cache miss fewer).
@@ -198,7 +202,8 @@ export class LiveFleet {
       for (let t = first; t < end && !holds; t += TRIGGER_RECORD) {
         const slot = triggers.slot(t);
         holds = triggers.isCircle(t)
-          ? columns.has(v, slot) && triggers.holdsAtPosition(t, columns.latitude(v, slot), columns.longitude(v, slot))
+          ? columns.hasValue(v, slot) &&
+            triggers.holdsAtPosition(t, columns.latitude(v, slot), columns.longitude(v, slot))
           : triggers.holds(t, columns.value(v, slot));
       }
       if (!holds) return false;

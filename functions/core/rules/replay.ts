@@ -1,5 +1,5 @@
 import type { VehicleEvent } from "../model/event.ts";
-import { instantMs } from "../model/instant.ts";
+import { compareInstants, instantMs } from "../model/instant.ts";
 import type { Vehicle } from "../model/vehicle.ts";
 import type { CompiledRule, RuleSet } from "./compiler.ts";
 import { rulesForVehicle } from "./engine.ts";
@@ -31,7 +31,8 @@ export const replayVehicle = (
   const run = new VehicleReplay(rules, vehicle);
   run.tickAt(window.from); // starts the schedules, as the first tick after a deploy does
   for (const event of inEventTimeOrder(events)) {
-    run.tickDueUntil(event.occurredAt);
+    // No timer fires past the window's end, even before an event dated later (a clock ahead).
+    run.tickDueUntil(compareInstants(event.occurredAt, window.to) < 0 ? event.occurredAt : window.to);
     run.apply(event);
     onEvent();
   }

@@ -1,5 +1,5 @@
 import type { VehicleEvent } from "../model/event.ts";
-import { canonicalInstantMs, instantMs, isoOf } from "../model/instant.ts";
+import { canonicalInstantMs, compareInstants, instantMs, isoOf } from "../model/instant.ts";
 import { SIGNAL_NAMES, type SignalName, type SignalSamples } from "../model/signals.ts";
 import type { VehicleSnapshot } from "../model/snapshot.ts";
 
@@ -7,7 +7,11 @@ import type { VehicleSnapshot } from "../model/snapshot.ts";
 export type SignalSlot = number;
 
 const SLOTS = SIGNAL_NAMES.length;
-const SLOT_OF: Readonly<Record<string, SignalSlot>> = Object.fromEntries(SIGNAL_NAMES.map((name, i) => [name, i]));
+/** Without a prototype: "constructor" or "__proto__" must not look like a signal. */
+const SLOT_OF: Readonly<Record<string, SignalSlot | undefined>> = Object.assign(
+  Object.create(null) as Record<string, SignalSlot>,
+  Object.fromEntries(SIGNAL_NAMES.map((name, i) => [name, i])),
+);
 const LOCATION_SLOT = SLOT_OF.location as SignalSlot;
 
 /**
@@ -137,6 +141,7 @@ export class SnapshotColumns {
    * it replaces. Nothing is written until commit(); staging again drops the last stage.
    */
   stage(v: number, event: VehicleEvent): number {
+    if (this.stagedEvent !== undefined) this.dropStage(); // staged, then not committed (or thrown out of)
     this.stagedVehicle = v;
     this.stagedEvent = event;
     this.stagedCount = 0;
@@ -159,16 +164,21 @@ export class SnapshotColumns {
         if (!lastCanonical) lastMs = Date.parse(lastText);
       }
       const ms = lastMs;
-      if (
-        this.references[refs + 3 * slot + OBSERVED_AT] !== undefined &&
-        !isNewer(
-          ms,
-          event.id,
-          this.numbers[numbers + 2 * slot] as number,
-          this.references[refs + 3 * slot + SOURCE_EVENT_ID] as string | undefined,
-        )
-      ) {
-        continue;
+      const heldText = this.references[refs + 3 * slot + OBSERVED_AT] as string | typeof CANONICAL | undefined;
+      if (heldText !== undefined) {
+        const heldMs = this.numbers[numbers + 2 * slot] as number;
+        // Both canonical: milliseconds order them as their texts do. Otherwise compareInstants itself.
+        const order =
+          lastCanonical && heldText === CANONICAL
+            ? ms > heldMs
+              ? 1
+              : ms < heldMs
+                ? -1
+                : 0
+            : compareInstants(lastText, heldText === CANONICAL ? isoOf(heldMs) : heldText);
+        const heldId = this.references[refs + 3 * slot + SOURCE_EVENT_ID] as string | undefined;
+        // Same instant: the same event applied again changes nothing; two events tie-break by id.
+        if (order < 0 || (order === 0 && heldId !== undefined && !(event.id > heldId))) continue;
       }
       this.stagedSlots[this.stagedCount] = slot;
       this.stagedMs[this.stagedCount] = ms;
@@ -193,10 +203,13 @@ export class SnapshotColumns {
   /** Whether the staged event is newer than every event the vehicle had (data arrived). */
   stagedIsLatest(): boolean {
     const v = this.stagedVehicle;
-    return (
-      this.references[v * REFERENCE_ROW + LAST_EVENT_AT] === undefined ||
-      this.stagedEventMs > (this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] as number)
-    );
+    const held = this.references[v * REFERENCE_ROW + LAST_EVENT_AT] as string | typeof CANONICAL | undefined;
+    if (held === undefined) return true;
+    if (this.stagedEventCanonical && held === CANONICAL) {
+      return this.stagedEventMs > (this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] as number);
+    }
+    const heldText = held === CANONICAL ? isoOf(this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] as number) : held;
+    return compareInstants((this.stagedEvent as VehicleEvent).occurredAt, heldText) > 0;
   }
 
   /** The staged value of a signal the stage reported as replaced. */
@@ -231,9 +244,13 @@ export class SnapshotColumns {
       this.numbers[v * NUMBER_ROW + LAST_EVENT_MS] = this.stagedEventMs;
     }
     this.references[refs + BUILT] = undefined;
+    this.dropStage();
+  }
+
+  /** Forgets the staged event (no event stays referenced past its commit). */
+  private dropStage(): void {
     this.stagedEvent = undefined;
     this.stagedVehicle = -1;
-    // Keep no event alive past its commit.
     for (let i = 0; i < this.stagedCount; i++) {
       this.stagedSamples[i] = EMPTY;
       this.stagedBySlot[this.stagedSlots[i] as SignalSlot] = undefined;
@@ -244,6 +261,11 @@ export class SnapshotColumns {
   /** Whether vehicle `v` has a sample of the signal. */
   has(v: number, slot: SignalSlot): boolean {
     return this.references[v * REFERENCE_ROW + SIGNAL_REFERENCES + 3 * slot + OBSERVED_AT] !== undefined;
+  }
+
+  /** Whether vehicle `v`'s sample of the signal has a value other than undefined. */
+  hasValue(v: number, slot: SignalSlot): boolean {
+    return this.references[v * REFERENCE_ROW + SIGNAL_REFERENCES + 3 * slot] !== undefined;
   }
 
   /** The value held for the signal (undefined when none): a position is built, so prefer latitude/longitude. */
@@ -333,23 +355,17 @@ export class SnapshotColumns {
   }
 }
 
-/** `{ lat, lon }` and nothing else: copied into the columns (anything richer is kept as given). */
+/**
+ * A plain `{ lat, lon }`, in that order, and nothing else: copied into the columns and built
+ * again the same (anything else is kept as given, so its JSON stays the same too).
+ */
 const isPlainPosition = (value: unknown): value is { lat: number; lon: number } => {
-  if (typeof value !== "object" || value === null) return false;
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
   let keys = 0;
   for (const key in value) {
-    if (key !== "lat" && key !== "lon") return false;
+    if (key !== (keys === 0 ? "lat" : "lon")) return false;
     keys++;
   }
   const { lat, lon } = value as { lat: unknown; lon: unknown };
   return keys === 2 && typeof lat === "number" && typeof lon === "number";
-};
-
-/**
- * applyEventToSnapshot's isNewer on epoch ms: compareInstants orders at millisecond precision
- * too, and an unparseable time (NaN here) is never newer there either.
- */
-const isNewer = (ms: number, eventId: string, heldMs: number, heldEventId: string | undefined): boolean => {
-  if (ms !== heldMs) return ms > heldMs;
-  return heldEventId === undefined || eventId > heldEventId;
 };

@@ -8,18 +8,30 @@ import { SnapshotColumns, slotOf, UnknownSignalError } from "#core/snapshot/snap
 const VEHICLES = ["dimo:1", "dimo:2", "dimo:3"];
 const T0 = Date.parse("2026-05-01T08:00:00.000Z");
 
-/** Canonical and other accepted spellings of one instant, so equal times can be told apart only by value. */
+/**
+ * Canonical and other accepted spellings of one instant, so equal times can be told apart only
+ * by value, and texts of the canonical shape that name no date (compared as text by
+ * compareInstants, whatever Date.parse makes of them).
+ */
 const timeText = fc
   .record({
     seconds: fc.integer({ min: 0, max: 40 }),
-    form: fc.constantFrom("canonical", "canonical", "no-ms", "offset"),
+    form: fc.constantFrom("canonical", "canonical", "no-ms", "offset", "april-31", "month-13"),
   })
   .map(({ seconds, form }) => {
     const canonical = new Date(T0 + seconds * 1000).toISOString();
     if (form === "canonical") return canonical;
     if (form === "no-ms") return canonical.replace(".000Z", "Z");
+    if (form === "april-31") return canonical.replace("2026-05-01", "2026-04-31");
+    if (form === "month-13") return canonical.replace("2026-05-01", "2026-13-01");
     return new Date(T0 + seconds * 1000 + 3_600_000).toISOString().replace(".000Z", "+01:00");
   });
+
+/** A position that is not a plain `{ lat, lon }`: kept as given. */
+class Position {
+  lat = 48.85;
+  lon = 2.35;
+}
 
 // Plain objects, as a parsed event has (fast-check's records have no prototype).
 const sampleOf = <T>(value: fc.Arbitrary<T>) =>
@@ -36,6 +48,8 @@ const signals = fc
             .record({ lat: fc.double({ min: -90, max: 90, noNaN: true }), lon: fc.constantFrom(-122.4, 2.35) })
             .map((position) => ({ ...position })),
           fc.constant({ lat: 48.85, lon: 2.35, heading: 90 }),
+          fc.constant(null).map(() => ({ lon: 2.35, lat: 48.85 })),
+          fc.constant(null).map(() => new Position()),
         ),
       ),
       charge_state: sampleOf(fc.constantFrom("charging" as const, "not_charging" as const)),
@@ -141,5 +155,15 @@ describe("SnapshotColumns", () => {
     const event = firstEvent({ warp_factor: { value: 9, observedAt: "2026-05-01T08:00:00.000Z" } } as never);
     expect(() => columns.stage(0, event)).toThrow(new UnknownSignalError("warp_factor", "event e1"));
     expect(() => columns.stage(0, event)).toThrow('unknown signal "warp_factor" in event e1');
+    for (const name of ["constructor", "__proto__", "toString"]) {
+      const inherited = firstEvent(
+        JSON.parse(`{"${name}": { "value": 9, "observedAt": "2026-05-01T08:00:00.000Z" }}`) as VehicleEvent["signals"],
+      );
+      expect(() => columns.stage(0, inherited)).toThrow(`unknown signal "${name}" in event e1`);
+    }
+    // Nothing of the refused events was kept or written.
+    columns.stage(0, firstEvent({}));
+    columns.commit();
+    expect(columns.snapshot(0).signals).toStrictEqual({});
   });
 });
