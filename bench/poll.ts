@@ -26,7 +26,7 @@ import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
 import { AUTOMATIC_SIM_TOKEN, startAutomaticSimulator } from "#providers/automatic/simulator.ts";
 import { DIMO_SIM_ACCESS_TOKEN, startDimoSimulator } from "#providers/dimo/simulator.ts";
 import { OVMS_SIM_USER, startOvmsSimulator } from "#providers/ovms/simulator.ts";
-import { startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
+import { smartcarSimulatorEnv, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
 import { logger } from "#shared/logger.ts";
 import { queueDepth, scanTable } from "#test/support/local-runtime.ts";
 
@@ -69,12 +69,7 @@ const main = async () => {
   const automatic = await startAutomaticSimulator({ vehicles: automaticIds.map((id) => ({ id })) });
 
   Object.assign(process.env, {
-    SMARTCAR_API_BASE_URL: smartcar.url,
-    SMARTCAR_CLIENT_ID: CLIENT.id,
-    SMARTCAR_CLIENT_SECRET: CLIENT.secret,
-    SMARTCAR_REDIRECT_URI: "http://127.0.0.1:1/connect/smartcar/callback",
-    SMARTCAR_AUTHORIZE_URL: `${smartcar.url}/oauth/authorize`,
-    SMARTCAR_TOKEN_URL: `${smartcar.url}/oauth/token`,
+    ...smartcarSimulatorEnv(smartcar.url, CLIENT, "http://127.0.0.1:1/connect/smartcar/callback"),
     DASHLIGHT_TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
     DASHLIGHT_CONNECT_COOKIE_SECRET: "bench-connect-cookie-secret",
     DIMO_DEVICE_DATA_API_URL: dimo.url,

@@ -5,7 +5,7 @@ import { type Provider, type Vehicle, type VehicleId, vehicleIdOf } from "#core/
 import { registerVehicle } from "#core/vehicles/register-vehicle.ts";
 import { DIMO_SIM_ACCESS_TOKEN, type DimoSimulator, startDimoSimulator } from "#providers/dimo/simulator.ts";
 import { OVMS_SIM_USER, type OvmsSimulator, startOvmsSimulator } from "#providers/ovms/simulator.ts";
-import { type SmartcarSimulator, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
+import { type SmartcarSimulator, smartcarSimulatorEnv, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
 import type { LocalRuntime } from "./runtime.ts";
 
 /**
@@ -67,14 +67,10 @@ export const startDemoProviders = async (options: {
         },
       ],
     });
-    Object.assign(env, {
-      SMARTCAR_API_BASE_URL: smartcar.url,
-      SMARTCAR_CLIENT_ID: SMARTCAR_CLIENT.id,
-      SMARTCAR_CLIENT_SECRET: SMARTCAR_CLIENT.secret,
-      SMARTCAR_REDIRECT_URI: `${options.publicUrl}/connect/smartcar/callback`,
-      SMARTCAR_AUTHORIZE_URL: `${smartcar.url}/oauth/authorize`,
-      SMARTCAR_TOKEN_URL: `${smartcar.url}/oauth/token`,
-    });
+    Object.assign(
+      env,
+      smartcarSimulatorEnv(smartcar.url, SMARTCAR_CLIENT, `${options.publicUrl}/connect/smartcar/callback`),
+    );
   }
   if (!options.env.DIMO_DEVICE_DATA_API_URL) {
     dimo = await startDimoSimulator({

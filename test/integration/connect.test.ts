@@ -6,7 +6,7 @@ import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbSmartcarTokenStore } from "#adapters/dynamodb/smartcar-token-store.ts";
 import type { SignalSamples } from "#core/model/signals.ts";
 import type { LocalRuntime } from "#local/runtime.ts";
-import { type SmartcarSimulator, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
+import { type SmartcarSimulator, smartcarSimulatorEnv, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
 import { getJson, scanTable, startTestRuntime } from "#test/support/local-runtime.ts";
 
 /**
@@ -64,12 +64,7 @@ beforeAll(async () => {
   });
   // The handlers read their configuration at cold start, as in AWS: set it before the runtime imports them.
   Object.assign(process.env, {
-    SMARTCAR_API_BASE_URL: sim.url,
-    SMARTCAR_CLIENT_ID: CLIENT_ID,
-    SMARTCAR_CLIENT_SECRET: CLIENT_SECRET,
-    SMARTCAR_REDIRECT_URI: REDIRECT_URI,
-    SMARTCAR_AUTHORIZE_URL: `${sim.url}/oauth/authorize`,
-    SMARTCAR_TOKEN_URL: `${sim.url}/oauth/token`,
+    ...smartcarSimulatorEnv(sim.url, { id: CLIENT_ID, secret: CLIENT_SECRET }, REDIRECT_URI),
     DASHLIGHT_TOKEN_ENCRYPTION_KEY: TOKEN_KEY.toString("base64"),
     DASHLIGHT_CONNECT_COOKIE_SECRET: "test-connect-cookie-secret",
   });

@@ -5,7 +5,7 @@ import type { SignalSamples } from "#core/model/signals.ts";
 import type { Firing } from "#core/rules/state.ts";
 import { connectSmartcar } from "#local/demo-fleet.ts";
 import type { LocalRuntime } from "#local/runtime.ts";
-import { type SmartcarSimulator, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
+import { type SmartcarSimulator, smartcarSimulatorEnv, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
 import { getJson, queueDepth, startTestRuntime } from "#test/support/local-runtime.ts";
 
 /**
@@ -42,12 +42,7 @@ beforeAll(async () => {
   });
   // Handlers read their configuration at cold start: set it before the runtime imports them.
   Object.assign(process.env, {
-    SMARTCAR_API_BASE_URL: sim.url,
-    SMARTCAR_CLIENT_ID: CLIENT.id,
-    SMARTCAR_CLIENT_SECRET: CLIENT.secret,
-    SMARTCAR_REDIRECT_URI: "http://127.0.0.1:1/connect/smartcar/callback",
-    SMARTCAR_AUTHORIZE_URL: `${sim.url}/oauth/authorize`,
-    SMARTCAR_TOKEN_URL: `${sim.url}/oauth/token`,
+    ...smartcarSimulatorEnv(sim.url, CLIENT, "http://127.0.0.1:1/connect/smartcar/callback"),
     DASHLIGHT_TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
     DASHLIGHT_CONNECT_COOKIE_SECRET: "e2e-connect-cookie-secret",
   });

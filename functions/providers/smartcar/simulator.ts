@@ -329,6 +329,25 @@ type Fault = Extract<SimulatorScript, { kind: "fail" | "delay" }> & { left: numb
 
 const randomToken = (prefix: string) => `${prefix}_${randomBytes(16).toString("hex")}`;
 
+/**
+ * The Smartcar configuration (see #adapters/providers/smartcar.ts) that points Dashlight at a
+ * simulator: its API, OAuth authorize and token endpoints, and the client it accepts.
+ *
+ * @example Object.assign(process.env, smartcarSimulatorEnv(sim.url, client, "http://127.0.0.1:3000/connect/smartcar/callback"))
+ */
+export const smartcarSimulatorEnv = (
+  simulatorUrl: string,
+  client: { readonly id: string; readonly secret: string },
+  redirectUri: string,
+): Record<string, string> => ({
+  SMARTCAR_API_BASE_URL: simulatorUrl,
+  SMARTCAR_CLIENT_ID: client.id,
+  SMARTCAR_CLIENT_SECRET: client.secret,
+  SMARTCAR_REDIRECT_URI: redirectUri,
+  SMARTCAR_AUTHORIZE_URL: `${simulatorUrl}/oauth/authorize`,
+  SMARTCAR_TOKEN_URL: `${simulatorUrl}/oauth/token`,
+});
+
 export const startSmartcarSimulator = async (options: SmartcarSimulatorOptions = {}): Promise<SmartcarSimulator> => {
   const now = options.now ?? Date.now;
   const clientId = options.clientId ?? "sim-client-id";
