@@ -14,16 +14,19 @@
 //   conditions the harness checks, which hysteresis does not change).
 // DASHLIGHT_BENCH_MODE=snapshot: the event consumer's immutable snapshot per event
 //   (canonical event + applyEventToSnapshot + holdsNow), no rule states: what the columns save.
+// DASHLIGHT_BENCH_MODE=floor: not Dashlight, the yardstick for stateful (buildFloor): what any
+//   evaluator fed canonical events must do at least, by hand, with no evaluator at all.
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 
-import { isoOf } from "../functions/core/model/instant.ts";
+import { canonicalInstantMs, isoOf } from "../functions/core/model/instant.ts";
 import { SIGNAL_NAMES } from "../functions/core/model/signals.ts";
 import { emptySnapshot } from "../functions/core/model/snapshot.ts";
+import { haversineM } from "../functions/core/rules/geo.ts";
 import { compileRuleSources, FleetTriggers, formatProblem, LiveFleet } from "../functions/core/rules/index.ts";
 import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
 import { slotOf } from "../functions/core/snapshot/snapshot-columns.ts";
 
-const MODES = ["conditions", "stateful", "snapshot"];
+const MODES = ["conditions", "stateful", "snapshot", "floor"];
 const SLOT_COUNT = SIGNAL_NAMES.length;
 const [SPEED, LOCATION, SOC, CHARGE_STATE, MIL] = ["speed_kph", "location", "soc_pct", "charge_state", "mil_on"].map(
   slotOf,
@@ -119,7 +122,107 @@ const fill = (e, vehicleId) => {
   return scratch;
 };
 
+/** The canonical event the consumer would parse for a benchmark event (one per input, as from a queue). */
+const canonicalEventOf = (e, vehicleId, id) => {
+  const observedAt = isoOf(e.ts);
+  return {
+    id,
+    vehicleId,
+    type: "signals",
+    occurredAt: observedAt,
+    receivedAt: observedAt,
+    source: { provider: "dimo" },
+    data: {},
+    signals: {
+      speed_kph: { value: e.speed_kph, observedAt },
+      location: { value: { lat: e.lat, lon: e.lon }, observedAt },
+      soc_pct: { value: e.soc_pct, observedAt },
+      charge_state: { value: e.is_charging ? "charging" : "not_charging", observedAt },
+      mil_on: { value: e.mil, observedAt },
+    },
+  };
+};
+
+/**
+ * DASHLIGHT_BENCH_MODE=floor: not Dashlight but a yardstick for the stateful mode. The least
+ * any evaluator that takes canonical events must do per event, written by hand for this
+ * workload: build the event (canonicalEventOf), read its samples' time text once
+ * (canonicalInstantMs), keep the newest sample per signal (time, value, source event id; ties to the later id) in
+ * typed rows, test the four conditions on the held values and keep one edge bit per rule.
+ * No cooldown, episodes, timers, explanations, firings or redelivery ids.
+ */
+function buildFloor(vehicles) {
+  const SIGNALS = ["speed_kph", "location", "soc_pct", "charge_state", "mil_on"];
+  const SLOT = Object.assign(Object.create(null), Object.fromEntries(SIGNALS.map((name, i) => [name, i])));
+  // Per vehicle: per signal (time ms, value), then the longitude; values of text or truth as 0/1.
+  const ROW = 2 * SIGNALS.length + 1;
+  const LON = ROW - 1;
+  const held = new Float64Array(vehicles.length * ROW).fill(Number.NEGATIVE_INFINITY);
+  const sourceIds = new Array(vehicles.length * SIGNALS.length).fill(undefined);
+  const edges = new Uint8Array(vehicles.length * 4);
+  const vehicleIds = vehicles.map((v) => `dimo:${v.id}`);
+  const test = (r) => {
+    switch (r.kind) {
+      case "speeding": {
+        const th = r.thresholdKph;
+        return (row) => held[row + 1] > th;
+      }
+      case "check_engine":
+        return (row) => held[row + 9] === 1;
+      case "geofence_exit": {
+        const { lat, lon, radiusM } = r;
+        return (row) => haversineM(lat, lon, held[row + 3], held[row + LON]) > radiusM;
+      }
+      case "low_charge": {
+        const th = r.thresholdPct;
+        return (row) => held[row + 5] < th && held[row + 7] === 0;
+      }
+      default:
+        throw new Error(`unknown rule kind ${r.kind}`);
+    }
+  };
+  const tests = vehicles.map((v) => v.rules.map(test));
+  let seq = 0;
+  return {
+    evalEvent(e) {
+      const v = e.vehicleId;
+      const event = canonicalEventOf(e, vehicleIds[v], `b${seq++}`);
+      const row = v * ROW;
+      let text = "";
+      let ms = Number.NaN;
+      for (const name in event.signals) {
+        const sample = event.signals[name];
+        const slot = SLOT[name];
+        if (sample.observedAt !== text) {
+          text = sample.observedAt;
+          ms = canonicalInstantMs(text);
+        }
+        const heldMs = held[row + 2 * slot];
+        // Only a later sample replaces the held one; the same instant goes to the later event id.
+        if (ms < heldMs || (ms === heldMs && !(event.id > sourceIds[v * SIGNALS.length + slot]))) continue;
+        held[row + 2 * slot] = ms;
+        const value = sample.value;
+        if (typeof value === "number") held[row + 2 * slot + 1] = value;
+        else if (typeof value === "object") {
+          held[row + 2 * slot + 1] = value.lat;
+          held[row + LON] = value.lon;
+        } else held[row + 2 * slot + 1] = value === true || value === "charging" ? 1 : 0;
+        sourceIds[v * SIGNALS.length + slot] = event.id;
+      }
+      const rules = tests[v];
+      let m = 0;
+      for (let k = 0; k < rules.length; k++) {
+        const holds = rules[k](row) ? 1 : 0;
+        if (holds !== edges[v * 4 + k]) edges[v * 4 + k] = holds;
+        m |= holds << k;
+      }
+      return m;
+    },
+  };
+}
+
 export function buildEvaluator(vehicles, mode = MODE) {
+  if (mode === "floor") return buildFloor(vehicles);
   const rulesByVehicle = compileFleet(vehicles);
   const vehicleObjects = vehicles.map((v) => vehicleOf(v.id));
   if (mode === "conditions") {
@@ -163,24 +266,7 @@ export function buildEvaluator(vehicles, mode = MODE) {
     evalEvent(e) {
       const v = e.vehicleId;
       const vehicle = vehicleObjects[v];
-      const observedAt = isoOf(e.ts);
-      // A canonical event per input, as the consumer parses one per message.
-      const event = {
-        id: `b${seq++}`,
-        vehicleId: vehicle.id,
-        type: "signals",
-        occurredAt: observedAt,
-        receivedAt: observedAt,
-        source: { provider: "dimo" },
-        data: {},
-        signals: {
-          speed_kph: { value: e.speed_kph, observedAt },
-          location: { value: { lat: e.lat, lon: e.lon }, observedAt },
-          soc_pct: { value: e.soc_pct, observedAt },
-          charge_state: { value: e.is_charging ? "charging" : "not_charging", observedAt },
-          mil_on: { value: e.mil, observedAt },
-        },
-      };
+      const event = canonicalEventOf(e, vehicle.id, `b${seq++}`);
       totals.events++;
       const rules = rulesByVehicle[v];
       let m = 0;
@@ -219,6 +305,8 @@ export default {
     stateful:
       "YAML rules, real compiler; LiveFleet.observe (snapshot columns + evaluate() per rule, states in memory) + holdsNow()",
     snapshot: "canonical event + applyEventToSnapshot + holdsNow(), no rule states: the snapshot's share of stateful",
+    floor:
+      "not Dashlight: canonical event + newest sample per signal + an edge bit per rule, by hand: stateful's floor",
   }[MODE],
   build(vehicles) {
     return buildEvaluator(vehicles, MODE);

@@ -25,7 +25,7 @@ if ((globalThis as { gc?: unknown }).gc === undefined && process.env.DASHLIGHT_B
 // The adapter is plain JS shared with ../shared/bench/rules-peers; a variable specifier keeps it untyped.
 const adapterPath = "./rules-peers-adapter.mjs";
 const { buildEvaluator } = (await import(adapterPath)) as {
-  buildEvaluator: (vehicles: BenchVehicle[], mode: "conditions" | "stateful" | "snapshot") => Built;
+  buildEvaluator: (vehicles: BenchVehicle[], mode: AdapterMode) => Built;
 };
 
 type Rule =
@@ -44,6 +44,7 @@ type BenchEvent = {
   is_charging: boolean;
   mil: boolean;
 };
+type AdapterMode = "conditions" | "stateful" | "snapshot" | "floor";
 type Built = { evalEvent(e: BenchEvent): number | Promise<number> };
 type EngineSpec = { name: string; async: boolean; build(vehicles: BenchVehicle[]): Built };
 
@@ -279,8 +280,8 @@ const jre: EngineSpec = {
   },
 };
 
-const dashlight = (mode: "conditions" | "stateful" | "snapshot"): EngineSpec => ({
-  name: `dashlight (${mode})`,
+const dashlight = (mode: AdapterMode): EngineSpec => ({
+  name: mode === "floor" ? "floor for stateful (by hand)" : `dashlight (${mode})`,
   async: false,
   build: (vehicles) => buildEvaluator(vehicles, mode),
 });
@@ -317,9 +318,15 @@ const main = async () => {
   const eventCount = arg("events", 200_000);
   const seed = arg("seed", 42);
   const { vehicles, events } = generate(vehicleCount, eventCount, seed);
-  const engines = [baseline, dashlight("conditions"), dashlight("snapshot"), dashlight("stateful"), cel, jre].filter(
-    (e) => engineFilter === undefined || e === baseline || [...engineFilter].some((f) => e.name.includes(f)),
-  );
+  const engines = [
+    baseline,
+    dashlight("conditions"),
+    dashlight("snapshot"),
+    dashlight("stateful"),
+    dashlight("floor"),
+    cel,
+    jre,
+  ].filter((e) => engineFilter === undefined || e === baseline || [...engineFilter].some((f) => e.name.includes(f)));
   const evaluations = eventCount * 4;
   console.log(
     `workload: ${vehicleCount} vehicles x 4 rules, ${eventCount} events (seed ${seed}), ${evaluations} evaluations; node ${process.versions.node}`,
@@ -345,7 +352,8 @@ const main = async () => {
     "\nSecond pass measured on a fresh build (a first pass warms up). dashlight (conditions) = holdsNow() per rule, level triggers read as data (FleetTriggers), conditions by the compiled closures;" +
       " (snapshot) = canonical event + applyEventToSnapshot (the consumer's immutable snapshot) + holdsNow();" +
       " (stateful) = LiveFleet.observe (snapshot columns, then evaluate()'s decisions for every rule, states in" +
-      " memory) + the fleet's holdsNow().",
+      " memory) + the fleet's holdsNow(). floor for stateful = not Dashlight: the least any evaluator fed canonical" +
+      " events does (build the event, parse its time, keep the newest sample per signal, an edge bit per rule), by hand.",
   );
   if (mismatch) {
     console.error("engines disagree on the per-rule true counts");
