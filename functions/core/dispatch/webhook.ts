@@ -100,11 +100,26 @@ export const isPublicAddress = (address: string): boolean => {
 export type ResolveHost = (hostname: string) => Promise<string[]>;
 
 /**
- * Checks a webhook URL before anything is sent; returns the parsed URL or
- * throws UnsafeWebhookTargetError (permanent). In `aws` mode every address the
- * name resolves to must be public. A DNS failure other than "no such name" is transient.
+ * A webhook target that passed the guard. `addresses` are the public addresses
+ * a host name resolved to in `aws` mode: the request must connect to these and
+ * no others, since asking DNS again could answer differently (rebinding).
+ * `undefined` when there is nothing to pin: local mode, or an IP literal (it is
+ * its own address).
  */
-export const checkWebhookTarget = async (url: string, mode: WebhookMode, resolve: ResolveHost): Promise<URL> => {
+export type WebhookTarget = { url: URL; addresses: readonly string[] | undefined };
+
+/**
+ * Checks a webhook URL before anything is sent, or throws UnsafeWebhookTargetError
+ * (permanent). In `aws` mode every address the name resolves to must be public.
+ * A DNS failure other than "no such name" is transient.
+ * `checkWebhookTarget("https://hooks.example.com/x", "aws", resolve)` →
+ * `{ url: URL("https://hooks.example.com/x"), addresses: ["93.184.215.14"] }`
+ */
+export const checkWebhookTarget = async (
+  url: string,
+  mode: WebhookMode,
+  resolve: ResolveHost,
+): Promise<WebhookTarget> => {
   if (!URL.canParse(url)) throw new UnsafeWebhookTargetError(`webhook URL is not a URL: ${url}`);
   const parsed = new URL(url);
   if (parsed.username !== "" || parsed.password !== "")
@@ -112,11 +127,11 @@ export const checkWebhookTarget = async (url: string, mode: WebhookMode, resolve
   const allowed = mode === "local" ? ["https:", "http:"] : ["https:"];
   if (!allowed.includes(parsed.protocol))
     throw new UnsafeWebhookTargetError(`webhook URL must use ${allowed.join(" or ")}: ${parsed.protocol}`);
-  if (mode === "local") return parsed;
+  if (mode === "local") return { url: parsed, addresses: undefined };
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
   if (isIP(host) !== 0) {
     if (!isPublicAddress(host)) throw new UnsafeWebhookTargetError(`webhook target ${host} is not a public address`);
-    return parsed;
+    return { url: parsed, addresses: undefined };
   }
   if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal"))
     throw new UnsafeWebhookTargetError(`webhook target ${host} is not a public host`);
@@ -133,7 +148,7 @@ export const checkWebhookTarget = async (url: string, mode: WebhookMode, resolve
   const inside = addresses.find((address) => !isPublicAddress(address));
   if (inside !== undefined)
     throw new UnsafeWebhookTargetError(`webhook host ${host} resolves to a non-public address (${inside})`);
-  return parsed;
+  return { url: parsed, addresses: Object.freeze([...addresses]) };
 };
 
 /** What a webhook answer means: 2xx sent; 408/429/5xx transient; any other status permanent. */

@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
+import type { AddressInfo, LookupFunction } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpWebhookChannel } from "#adapters/notify/http-webhook.ts";
+import { HttpWebhookChannel, pinnedLookup } from "#adapters/notify/http-webhook.ts";
 import { dispatchAction } from "#core/dispatch/dispatch-action.ts";
 import { PermanentDeliveryError, TransientDeliveryError, UnsafeWebhookTargetError } from "#core/dispatch/errors.ts";
 import { memoryDeps, sampleActions } from "#test/support/dispatch-doubles.ts";
@@ -88,9 +88,11 @@ describe("signed webhooks over HTTP", () => {
 
   it("gives up after the timeout as a transient failure", async () => {
     const channel = new HttpWebhookChannel("local", undefined, 200);
-    await expect(
-      channel.postWebhook(envelope, { url: `${base}/slow`, body: "{}", headers: {} }),
-    ).rejects.toBeInstanceOf(TransientDeliveryError);
+    const failure = await channel
+      .postWebhook(envelope, { url: `${base}/slow`, body: "{}", headers: {} })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TransientDeliveryError);
+    expect((failure as Error).message).toBe(`webhook to ${new URL(base).host} failed: TimeoutError`);
   });
 
   it("refuses loopback and plain http targets in aws mode before connecting", async () => {
@@ -104,6 +106,74 @@ describe("signed webhooks over HTTP", () => {
     ).rejects.toStrictEqual(
       new UnsafeWebhookTargetError("webhook host hooks.internal.example resolves to a non-public address (127.0.0.1)"),
     );
+    expect(hits.length).toBe(before);
+  });
+});
+
+/** A bare POST through `lookup`, settled with the status or the error the request raised. */
+const postThrough = (url: string, body: string, lookup: LookupFunction): Promise<number | unknown> =>
+  new Promise((resolve) => {
+    const outgoing = request(url, { method: "POST", lookup, agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    outgoing.on("error", resolve);
+    outgoing.end(body);
+  });
+
+describe("pinning the checked addresses (DNS rebinding)", () => {
+  const port = () => (server.address() as AddressInfo).port;
+
+  it("connects a name that does not resolve at all to the pinned address", async () => {
+    const before = hits.length;
+    const lookup = pinnedLookup("hooks.pinned.invalid", ["127.0.0.1"]);
+    expect(await postThrough(`http://hooks.pinned.invalid:${port()}/ok`, "pinned", lookup)).toBe(204);
+    expect(hits.slice(before).map((hit) => [hit.path, hit.body, hit.headers.host])).toStrictEqual([
+      ["/ok", "pinned", `hooks.pinned.invalid:${port()}`],
+    ]);
+  });
+
+  it("refuses any other name through the same pin, before a connection", async () => {
+    const before = hits.length;
+    const lookup = pinnedLookup("hooks.pinned.invalid", ["127.0.0.1"]);
+    expect(await postThrough(`http://other.pinned.invalid:${port()}/ok`, "{}", lookup)).toStrictEqual(
+      new UnsafeWebhookTargetError(
+        "webhook connection to other.pinned.invalid is not pinned (only hooks.pinned.invalid)",
+      ),
+    );
+    expect(hits.length).toBe(before);
+  });
+
+  it("answers both forms of lookup call from the pinned list", () => {
+    const lookup = pinnedLookup("hooks.pinned.invalid", ["93.184.215.14", "2606:4700::1111"]);
+    const answers: unknown[][] = [];
+    lookup("hooks.pinned.invalid", { all: true }, (...answer) => answers.push(answer));
+    lookup("hooks.pinned.invalid", {}, (...answer) => answers.push(answer));
+    expect(answers).toStrictEqual([
+      [
+        null,
+        [
+          { address: "93.184.215.14", family: 4 },
+          { address: "2606:4700::1111", family: 6 },
+        ],
+      ],
+      [null, "93.184.215.14", 4],
+    ]);
+  });
+
+  it("asks DNS once per post in aws mode and refuses a non-public answer before connecting", async () => {
+    const before = hits.length;
+    const asked: string[] = [];
+    const channel = new HttpWebhookChannel("aws", async (hostname) => {
+      asked.push(hostname);
+      return ["10.0.0.7"];
+    });
+    await expect(
+      channel.postWebhook(envelope, { url: "https://hooks.rebind.example/x", body: "{}", headers: {} }),
+    ).rejects.toStrictEqual(
+      new UnsafeWebhookTargetError("webhook host hooks.rebind.example resolves to a non-public address (10.0.0.7)"),
+    );
+    expect(asked).toStrictEqual(["hooks.rebind.example"]);
     expect(hits.length).toBe(before);
   });
 });

@@ -103,14 +103,28 @@ describe("the SSRF guard", () => {
     );
   });
 
-  it("accepts a public https target, and anything in local mode", async () => {
+  it("accepts a public https name with every address it was checked at, to be pinned", async () => {
     const resolve = resolver({ "hooks.example.com": ["93.184.215.14", "2606:4700::1111"] });
-    expect((await checkWebhookTarget("https://hooks.example.com/x", "aws", resolve)).href).toBe(
-      "https://hooks.example.com/x",
-    );
-    expect((await checkWebhookTarget("http://127.0.0.1:9000/hook", "local", resolve)).href).toBe(
-      "http://127.0.0.1:9000/hook",
-    );
+    expect(await checkWebhookTarget("https://hooks.example.com/x", "aws", resolve)).toStrictEqual({
+      url: new URL("https://hooks.example.com/x"),
+      addresses: ["93.184.215.14", "2606:4700::1111"],
+    });
+  });
+
+  it("pins nothing for a public IP literal (it is its own address) or in local mode", async () => {
+    const resolve = resolver({});
+    expect(await checkWebhookTarget("https://93.184.215.14/x", "aws", resolve)).toStrictEqual({
+      url: new URL("https://93.184.215.14/x"),
+      addresses: undefined,
+    });
+    expect(await checkWebhookTarget("https://[2606:4700::1111]:8443/x", "aws", resolve)).toStrictEqual({
+      url: new URL("https://[2606:4700::1111]:8443/x"),
+      addresses: undefined,
+    });
+    expect(await checkWebhookTarget("http://127.0.0.1:9000/hook", "local", resolve)).toStrictEqual({
+      url: new URL("http://127.0.0.1:9000/hook"),
+      addresses: undefined,
+    });
   });
 
   it("treats an unknown name as permanent and a DNS timeout as transient", async () => {
