@@ -4,8 +4,8 @@
 // compiler, and evaluated with the real evaluator. evalEvent returns the bitmask of
 // the vehicle's rules whose condition holds for the event.
 //
-// DASHLIGHT_BENCH_MODE=conditions (default): holdsNow() per rule on the event's values: the
-//   fleet's level triggers as data (FleetTriggers, what LiveFleet's quiet path reads), and the
+// DASHLIGHT_BENCH_MODE=conditions (default): holdsNow() per rule on the event's values (SlotValues,
+//   numbers unboxed): the fleet's level triggers as data (FleetTriggers, what LiveFleet's quiet path reads), and the
 //   rule's compiled closures on a snapshot view of the event for its conditions once a trigger holds.
 // DASHLIGHT_BENCH_MODE=stateful: one LiveFleet (what `rules replay` runs): the canonical
 //   event applied to the vehicle's snapshot columns, then evaluate()'s decisions for every
@@ -19,15 +19,19 @@
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 
 import { canonicalInstantMs, isoOf } from "../functions/core/model/instant.ts";
-import { SIGNAL_NAMES } from "../functions/core/model/signals.ts";
 import { emptySnapshot } from "../functions/core/model/snapshot.ts";
 import { haversineM } from "../functions/core/rules/geo.ts";
-import { compileRuleSources, FleetTriggers, formatProblem, LiveFleet } from "../functions/core/rules/index.ts";
+import {
+  compileRuleSources,
+  FleetTriggers,
+  formatProblem,
+  LiveFleet,
+  SlotValues,
+} from "../functions/core/rules/index.ts";
 import { applyEventToSnapshot } from "../functions/core/snapshot/apply-event.ts";
 import { slotOf } from "../functions/core/snapshot/snapshot-columns.ts";
 
 const MODES = ["conditions", "stateful", "snapshot", "floor"];
-const SLOT_COUNT = SIGNAL_NAMES.length;
 const [SPEED, LOCATION, SOC, CHARGE_STATE, MIL] = ["speed_kph", "location", "soc_pct", "charge_state", "mil_on"].map(
   slotOf,
 );
@@ -231,8 +235,7 @@ export function buildEvaluator(vehicles, mode = MODE) {
     const triggers = new FleetTriggers(rulesByVehicle);
     const vehicleIds = vehicleObjects.map((v) => v.id);
     const ctx = { vehicle: vehicleObjects[0], snapshot: scratch, event: undefined, atMs: 0 };
-    const valuesBySlot = new Array(SLOT_COUNT).fill(undefined);
-    const position = { lat: 0, lon: 0 };
+    const values = new SlotValues();
     let current;
     // The snapshot view, filled only for a rule whose conditions are to be tested.
     const contextOf = (v) => {
@@ -245,14 +248,12 @@ export function buildEvaluator(vehicles, mode = MODE) {
       evalEvent(e) {
         const v = e.vehicleId;
         current = e;
-        position.lat = e.lat;
-        position.lon = e.lon;
-        valuesBySlot[SPEED] = e.speed_kph;
-        valuesBySlot[LOCATION] = position;
-        valuesBySlot[SOC] = e.soc_pct;
-        valuesBySlot[CHARGE_STATE] = e.is_charging ? "charging" : "not_charging";
-        valuesBySlot[MIL] = e.mil;
-        return triggers.holdingMask(v, valuesBySlot, contextOf);
+        values.setNumber(SPEED, e.speed_kph);
+        values.setPosition(LOCATION, e.lat, e.lon);
+        values.setNumber(SOC, e.soc_pct);
+        values.set(CHARGE_STATE, e.is_charging ? "charging" : "not_charging");
+        values.set(MIL, e.mil);
+        return triggers.holdingMask(v, values, contextOf);
       },
     };
   }
@@ -301,7 +302,7 @@ export default {
   async: false,
   notes: {
     conditions:
-      "YAML rules, real compiler; FleetTriggers.holdsOnValues per rule (level triggers as data, conditions by closure)",
+      "YAML rules, real compiler; FleetTriggers.holdingMask on SlotValues (level triggers as data, conditions by closure)",
     stateful:
       "YAML rules, real compiler; LiveFleet.observe (snapshot columns + evaluate() per rule, states in memory) + holdsNow()",
     snapshot: "canonical event + applyEventToSnapshot + holdsNow(), no rule states: the snapshot's share of stateful",

@@ -1,5 +1,5 @@
-import type { SignalName } from "../model/signals.ts";
-import { type SignalSlot, slotOf } from "../snapshot/snapshot-columns.ts";
+import { SIGNAL_NAMES, type SignalName } from "../model/signals.ts";
+import { isPlainPosition, type SignalSlot, slotOf } from "../snapshot/snapshot-columns.ts";
 import type { CompiledRule, CompiledTrigger } from "./compiler.ts";
 import type { EvalContext } from "./conditions.ts";
 import { haversineM } from "./geo.ts";
@@ -42,7 +42,7 @@ export const TRIGGER_RECORD = 7;
  *
  * @example
  * const tests = new FleetTriggers([rulesForVehicle(ruleSet, vehicle)]);
- * tests.holdsOnValues(0, 0, valuesBySlot, () => ctx) // rule.holdsNow(ctx), read from the values
+ * tests.holdsOnValues(0, 0, values, () => ctx) // rule.holdsNow(ctx), read from SlotValues
  */
 export class FleetTriggers {
   /** Each vehicle's rules, in the order rule indexes refer to. */
@@ -226,50 +226,134 @@ export class FleetTriggers {
    * Which of vehicle v's rules hold now: bit i set when holdsOnValues(v, i, …) is true
    * (rules past the 31st are not reported).
    */
-  holdingMask(v: number, valuesBySlot: ArrayLike<unknown>, contextOf: (v: number) => EvalContext): number {
+  holdingMask(v: number, values: SlotValues, contextOf: (v: number) => EvalContext): number {
     const count = Math.min(this.ruleCount(v), 31);
     let mask = 0;
     for (let i = 0, rule = this.rule(v, 0); i < count; i++, rule += RULE_HEADER) {
-      if (this.ruleHolds(v, i, rule, valuesBySlot, contextOf)) mask |= 1 << i;
+      if (this.ruleHolds(v, i, rule, values, contextOf)) mask |= 1 << i;
     }
     return mask;
   }
 
   /**
    * holdsNow() of vehicle v's i-th rule (a level trigger holds and so do the conditions),
-   * on samples whose values are given by slot (valuesBySlot[slotOf(name)]): the rule's
-   * compiled closures run only for its conditions once a trigger holds, or for rules
-   * with other triggers, on `contextOf(v)`: the same samples as a snapshot, built only then.
+   * on the samples whose values `values` holds: the rule's compiled closures run only for
+   * its conditions once a trigger holds, or for rules with other triggers, on
+   * `contextOf(v)`: the same samples as a snapshot, built only then.
    */
-  holdsOnValues(
-    v: number,
-    i: number,
-    valuesBySlot: ArrayLike<unknown>,
-    contextOf: (v: number) => EvalContext,
-  ): boolean {
-    return this.ruleHolds(v, i, this.rule(v, i), valuesBySlot, contextOf);
+  holdsOnValues(v: number, i: number, values: SlotValues, contextOf: (v: number) => EvalContext): boolean {
+    return this.ruleHolds(v, i, this.rule(v, i), values, contextOf);
   }
 
   private ruleHolds(
     v: number,
     i: number,
     rule: number,
-    valuesBySlot: ArrayLike<unknown>,
+    values: SlotValues,
     contextOf: (v: number) => EvalContext,
   ): boolean {
     const first = this.firstTrigger(rule);
     if (first >= 0) {
       const end = first + TRIGGER_RECORD * this.triggersOf(rule);
       let holds = false;
-      for (let t = first; t < end && !holds; t += TRIGGER_RECORD) holds = this.holds(t, valuesBySlot[this.slot(t)]);
+      for (let t = first; t < end && !holds; t += TRIGGER_RECORD) holds = this.holdsOnSlot(t, values);
       if (!holds) return false;
       if (!this.hasConditions(rule)) return true;
     }
     return this.compiledHoldsNow(v, i, contextOf);
   }
 
+  /** holds(t, value) with the value read from `values`, unboxed where it is a number or a position. */
+  private holdsOnSlot(t: number, values: SlotValues): boolean {
+    const { data } = this;
+    const slot = data[t + 1] as number;
+    const kind = values.kinds[slot];
+    switch ((data[t] as number) | 0) {
+      case TEST_ABOVE:
+      case TEST_ABOVE_BAND:
+        return kind === KIND_NUMBER && (values.numbers[slot] as number) > (data[t + 2] as number);
+      case TEST_BELOW:
+      case TEST_BELOW_BAND:
+        return kind === KIND_NUMBER && (values.numbers[slot] as number) < (data[t + 2] as number);
+      case TEST_IS_TRUE:
+        return values.others[slot] === true;
+      case TEST_IS_FALSE:
+        return values.others[slot] === false;
+      case TEST_INSIDE_CIRCLE:
+      case TEST_OUTSIDE_CIRCLE:
+        if (kind === KIND_POSITION) {
+          return this.holdsAtPosition(t, values.numbers[slot] as number, values.longitudes[slot] as number);
+        }
+        return this.holds(t, values.valueOf(slot));
+      default:
+        return this.holds(t, values.valueOf(slot));
+    }
+  }
+
   private compiledHoldsNow(v: number, i: number, contextOf: (v: number) => EvalContext): boolean {
     return ((this.rules[v] as readonly CompiledRule[])[i] as CompiledRule).holdsNow(contextOf(v));
+  }
+}
+
+const KIND_NONE = 0;
+const KIND_NUMBER = 1;
+const KIND_POSITION = 2;
+const KIND_OTHER = 3;
+
+/**
+ * One vehicle's values by slot (slotOf), for FleetTriggers.holdingMask: numbers and plain
+ * positions unboxed in typed arrays, anything else as given. A caller refills one per
+ * event; in a plain array every number written would be a fresh heap object.
+ *
+ * @example
+ * const values = new SlotValues();
+ * values.setNumber(slotOf("speed_kph"), 121);
+ * triggers.holdingMask(v, values, contextOf)
+ */
+export class SlotValues {
+  /** Per slot, what it holds: none, a number, a position, anything else. */
+  readonly kinds = new Uint8Array(SIGNAL_NAMES.length);
+  /** Per slot, the number, or the position's latitude. */
+  readonly numbers = new Float64Array(SIGNAL_NAMES.length);
+  /** Per slot, the position's longitude. */
+  readonly longitudes = new Float64Array(SIGNAL_NAMES.length);
+  /** Per slot, a value that is neither (text, true/false, other objects). */
+  readonly others: unknown[] = new Array<unknown>(SIGNAL_NAMES.length).fill(undefined);
+
+  setNumber(slot: SignalSlot, value: number): void {
+    this.kinds[slot] = KIND_NUMBER;
+    this.numbers[slot] = value;
+    this.others[slot] = undefined;
+  }
+
+  /** A plain { lat, lon } position. */
+  setPosition(slot: SignalSlot, lat: number, lon: number): void {
+    this.kinds[slot] = KIND_POSITION;
+    this.numbers[slot] = lat;
+    this.longitudes[slot] = lon;
+    this.others[slot] = undefined;
+  }
+
+  /** Any value (undefined: none): numbers and plain positions unboxed, as setNumber and setPosition. */
+  set(slot: SignalSlot, value: unknown): void {
+    if (typeof value === "number") this.setNumber(slot, value);
+    else if (isPlainPosition(value)) this.setPosition(slot, value.lat, value.lon);
+    else {
+      this.kinds[slot] = value === undefined ? KIND_NONE : KIND_OTHER;
+      this.others[slot] = value;
+    }
+  }
+
+  /** The value as given to set() (a position built anew). */
+  valueOf(slot: SignalSlot): unknown {
+    switch (this.kinds[slot]) {
+      case KIND_NUMBER:
+        return this.numbers[slot];
+      case KIND_POSITION:
+        return { lat: this.numbers[slot], lon: this.longitudes[slot] };
+      default:
+        return this.others[slot];
+    }
   }
 }
 

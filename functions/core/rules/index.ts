@@ -44,7 +44,7 @@ export {
   tick,
 } from "./evaluator.ts";
 export { type FixtureResult, type LoadedFixture, parseFixtureSources, runFixture } from "./fixtures.ts";
-export { FleetTriggers } from "./fleet-triggers.ts";
+export { FleetTriggers, SlotValues } from "./fleet-triggers.ts";
 export { LiveVehicle } from "./live.ts";
 export { type FleetMember, LiveFleet, type LiveOutcome } from "./live-fleet.ts";
 export { loadRuleSet, readRuleSources } from "./load.ts";

@@ -359,7 +359,7 @@ export class SnapshotColumns {
  * A plain `{ lat, lon }`, in that order, and nothing else: copied into the columns and built
  * again the same (anything else is kept as given, so its JSON stays the same too).
  */
-const isPlainPosition = (value: unknown): value is { lat: number; lon: number } => {
+export const isPlainPosition = (value: unknown): value is { lat: number; lon: number } => {
   if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
   let keys = 0;
   for (const key in value) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { SignalSet } from "#core/model/signals.ts";
 import type { EvalContext } from "#core/rules/conditions.ts";
 import { TRIGGER_RECORD } from "#core/rules/fleet-triggers.ts";
-import { FleetTriggers, LiveFleet } from "#core/rules/index.ts";
+import { FleetTriggers, LiveFleet, SlotValues } from "#core/rules/index.ts";
 import { slotOf } from "#core/snapshot/snapshot-columns.ts";
 import { at, empty, rulesFrom, signalsEvent, step, T0, vehicle } from "./helpers.ts";
 
@@ -64,6 +64,9 @@ const values = fc.record(
       { lat: 37.7762, lon: -122.4194 },
       { lat: 37.79, lon: -122.3995 },
       { lat: 37.7749, lon: -122.4 },
+      // Not plain { lat, lon }: kept as given by SlotValues, read through the closures' path.
+      { lon: -122.4194, lat: 37.7762 },
+      { lat: 37.79, lon: -122.3995, accuracy_m: 5 },
       // A sample without a value (the schema refuses it; the tests must still agree).
       undefined,
     ),
@@ -78,8 +81,8 @@ describe("FleetTriggers", () => {
       fc.property(values, (sampled) => {
         const { snapshot } = step(empty(), signalsEvent(0, { ...sampled } as SignalSet, "e1"));
         const ctx: EvalContext = { vehicle, snapshot, event: undefined, atMs: T0 };
-        const bySlot: unknown[] = [];
-        for (const [name, value] of Object.entries(sampled)) bySlot[slotOf(name as keyof SignalSet)] = value;
+        const bySlot = new SlotValues();
+        for (const [name, value] of Object.entries(sampled)) bySlot.set(slotOf(name as keyof SignalSet), value);
         const expected = rules.map((rule) => rule.holdsNow(ctx));
         expect(rules.map((_, i) => triggers.holdsOnValues(0, i, bySlot, () => ctx))).toStrictEqual(expected);
         expect(triggers.holdingMask(0, bySlot, () => ctx)).toBe(
@@ -130,5 +133,34 @@ describe("FleetTriggers", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("SlotValues", () => {
+  it("gives back each value as set, numbers and plain positions unboxed, and forgets the slot's previous kind", () => {
+    const values = new SlotValues();
+    const speed = slotOf("speed_kph");
+    const location = slotOf("location");
+    const charge = slotOf("charge_state");
+    const odd = { lon: 2, lat: 1 };
+    values.setNumber(speed, 121);
+    values.setPosition(location, 37.7749, -122.4194);
+    values.set(charge, "charging");
+    expect([values.valueOf(speed), values.valueOf(location), values.valueOf(charge)]).toStrictEqual([
+      121,
+      { lat: 37.7749, lon: -122.4194 },
+      "charging",
+    ]);
+    values.set(speed, "fast");
+    values.set(location, odd);
+    values.set(charge, undefined);
+    expect([values.valueOf(speed), values.valueOf(location), values.valueOf(charge)]).toStrictEqual([
+      "fast",
+      odd,
+      undefined,
+    ]);
+    expect(values.valueOf(location)).toBe(odd);
+    values.set(location, { lat: 1, lon: 2 });
+    expect([values.kinds[speed], values.kinds[location], values.kinds[charge]]).toStrictEqual([3, 2, 0]);
   });
 });
