@@ -53,6 +53,7 @@ export class HttpWebhookChannel implements WebhookChannel {
     private readonly mode: WebhookMode,
     private readonly resolve: ResolveHost = resolveAll,
     private readonly timeoutMs = WEBHOOK_TIMEOUT_MS,
+    private readonly send: SendWebhook = sendWebhook,
   ) {}
 
   async postWebhook(_envelope: Envelope, request: WebhookRequest): Promise<Sent> {
@@ -61,12 +62,10 @@ export class HttpWebhookChannel implements WebhookChannel {
     const pin = addresses === undefined ? undefined : pinnedLookup(url.hostname, addresses);
     let response: IncomingMessage;
     try {
-      response = await post(url, request, pin, this.timeoutMs);
+      response = await this.send(url, request, pin, this.timeoutMs);
     } catch (error) {
-      // A refusal raised inside the connection (the pin's lookup) keeps its own type: it is permanent.
+      // A refusal raised inside the connection (the pin's lookup, which net passes on as is) keeps its own type.
       if (isDeliveryError(error)) throw error;
-      const cause = (error as { cause?: unknown }).cause;
-      if (isDeliveryError(cause)) throw cause;
       throw new TransientDeliveryError(`webhook to ${url.host} failed: ${(error as Error).name}`, undefined, {
         cause: error,
       });
@@ -81,23 +80,30 @@ export class HttpWebhookChannel implements WebhookChannel {
   }
 }
 
-/**
- * One POST, settled with the answer's status line and headers; the body is
- * never read (destroyed at once, like fetch's body.cancel()). On timeout the
- * request is destroyed with the signal's reason, so the failure is named
- * TimeoutError as it was with fetch. `agent: false` gives each post its own
- * socket: a pooled one is keyed by host and port, not by how it was resolved,
- * and reusing it would skip the pin.
- */
-const post = (
+/** Sends one POST to `url`, connecting through `lookup` when given: what HttpWebhookChannel sends with. */
+export type SendWebhook = (
   url: URL,
   request: WebhookRequest,
   lookup: LookupFunction | undefined,
   timeoutMs: number,
-): Promise<IncomingMessage> =>
+) => Promise<IncomingMessage>;
+
+/** Receivers and their firewalls see who calls; some refuse a request without a User-Agent. */
+const USER_AGENT = "dashlight-webhook";
+
+/**
+ * One POST, settled with the answer's status line and headers; the body is
+ * never read (destroyed at once with its socket). On timeout the request is
+ * destroyed with the signal's reason, so the failure is named TimeoutError.
+ * `agent: false`: no socket pool, whose sockets are keyed by host and port, not
+ * by how the name was resolved; reusing one would skip the pin (destroying
+ * each answer's socket already keeps it from being reused; this keeps that true).
+ */
+export const sendWebhook: SendWebhook = (url, request, lookup, timeoutMs) =>
   new Promise((resolve, reject) => {
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const options = { method: "POST", headers: request.headers, agent: false, ...(lookup && { lookup }) };
+    const headers = { "user-agent": USER_AGENT, ...request.headers };
+    const options = { method: "POST", headers, agent: false, ...(lookup && { lookup }) };
     const outgoing = send(url, options, (response) => {
       response.destroy();
       resolve(response);

@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, LookupFunction } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpWebhookChannel, pinnedLookup } from "#adapters/notify/http-webhook.ts";
+import { HttpWebhookChannel, pinnedLookup, type SendWebhook, sendWebhook } from "#adapters/notify/http-webhook.ts";
 import { dispatchAction } from "#core/dispatch/dispatch-action.ts";
 import { PermanentDeliveryError, TransientDeliveryError, UnsafeWebhookTargetError } from "#core/dispatch/errors.ts";
 import { memoryDeps, sampleActions } from "#test/support/dispatch-doubles.ts";
@@ -65,6 +65,7 @@ describe("signed webhooks over HTTP", () => {
     expect(result.outcomes.map((outcome) => [outcome.status, outcome.messageId])).toStrictEqual([["sent", "http:204"]]);
     const hit = hits.find((candidate) => candidate.path === "/ok");
     expect(hit?.headers["content-type"]).toBe("application/json");
+    expect(hit?.headers["user-agent"]).toBe("dashlight-webhook");
     expect(hit?.headers["x-dashlight-delivery"]).toBe(action.id);
     const nowSeconds = Math.floor(now.getTime() / 1000);
     expect(verifyDashlightWebhook(hit?.body ?? "", hit?.headers ?? {}, "whsec_shared", nowSeconds)).toBe(true);
@@ -110,16 +111,12 @@ describe("signed webhooks over HTTP", () => {
   });
 });
 
-/** A bare POST through `lookup`, settled with the status or the error the request raised. */
-const postThrough = (url: string, body: string, lookup: LookupFunction): Promise<number | unknown> =>
-  new Promise((resolve) => {
-    const outgoing = request(url, { method: "POST", lookup, agent: false }, (response) => {
-      response.resume();
-      resolve(response.statusCode);
-    });
-    outgoing.on("error", resolve);
-    outgoing.end(body);
-  });
+/** sendWebhook through `lookup`, settled with the status or the error the request raised. */
+const postThrough = (url: string, body: string, lookup: LookupFunction): Promise<number | undefined | unknown> =>
+  sendWebhook(new URL(url), { url, body, headers: {} }, lookup, 2_000).then(
+    (response) => response.statusCode,
+    (error: unknown) => error,
+  );
 
 describe("pinning the checked addresses (DNS rebinding)", () => {
   const port = () => (server.address() as AddressInfo).port;
@@ -159,6 +156,44 @@ describe("pinning the checked addresses (DNS rebinding)", () => {
       ],
       [null, "93.184.215.14", 4],
     ]);
+  });
+
+  it("in aws mode sends through a lookup that answers the checked addresses only; in local mode through none", async () => {
+    const sent: { url: string; lookup: LookupFunction | undefined }[] = [];
+    const send: SendWebhook = async (url, _request, lookup) => {
+      sent.push({ url: url.href, lookup });
+      return { statusCode: 204, headers: {} } as IncomingMessage;
+    };
+    const asked: string[] = [];
+    const checked = ["93.184.215.14", "2606:4700::1111"];
+    const resolve = async (hostname: string) => {
+      asked.push(hostname);
+      return checked;
+    };
+    const channel = new HttpWebhookChannel("aws", resolve, 1_000, send);
+    const post = { url: "https://hooks.example.com/x", body: "{}", headers: {} };
+    expect(await channel.postWebhook(envelope, post)).toStrictEqual({ messageId: "http:204" });
+    expect([asked, sent.map((s) => s.url)]).toStrictEqual([["hooks.example.com"], ["https://hooks.example.com/x"]]);
+    const answers: unknown[][] = [];
+    sent[0]?.lookup?.("hooks.example.com", { all: true }, (...answer) => answers.push(answer));
+    sent[0]?.lookup?.("rebound.example.com", {}, (...answer) => answers.push(answer));
+    expect(answers).toStrictEqual([
+      [
+        null,
+        [
+          { address: "93.184.215.14", family: 4 },
+          { address: "2606:4700::1111", family: 6 },
+        ],
+      ],
+      [
+        new UnsafeWebhookTargetError(
+          "webhook connection to rebound.example.com is not pinned (only hooks.example.com)",
+        ),
+        "",
+      ],
+    ]);
+    await new HttpWebhookChannel("local", resolve, 1_000, send).postWebhook(envelope, { ...post, url: `${base}/ok` });
+    expect([sent.length, sent[1]?.lookup]).toStrictEqual([2, undefined]);
   });
 
   it("asks DNS once per post in aws mode and refuses a non-public answer before connecting", async () => {
