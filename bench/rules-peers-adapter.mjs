@@ -14,8 +14,8 @@
 //   conditions the harness checks, which hysteresis does not change).
 // DASHLIGHT_BENCH_MODE=snapshot: the event consumer's immutable snapshot per event
 //   (canonical event + applyEventToSnapshot + holdsNow), no rule states: what the columns save.
-// DASHLIGHT_BENCH_MODE=floor: not Dashlight, the yardstick for stateful (buildFloor): what any
-//   evaluator fed canonical events must do at least, by hand, with no evaluator at all.
+// DASHLIGHT_BENCH_MODE=floor: not Dashlight, the yardstick for stateful (buildFloor): the same
+//   per-signal ordering and edge detection on canonical events, by hand, with nothing else.
 // Imports the TypeScript sources directly (Node >= 22.18 strips types).
 
 import { canonicalInstantMs, isoOf } from "../functions/core/model/instant.ts";
@@ -148,12 +148,14 @@ const canonicalEventOf = (e, vehicleId, id) => {
 };
 
 /**
- * DASHLIGHT_BENCH_MODE=floor: not Dashlight but a yardstick for the stateful mode. The least
- * any evaluator that takes canonical events must do per event, written by hand for this
- * workload: build the event (canonicalEventOf), read its samples' time text once
- * (canonicalInstantMs), keep the newest sample per signal (time, value, source event id; ties to the later id) in
- * typed rows, test the four conditions on the held values and keep one edge bit per rule.
- * No cooldown, episodes, timers, explanations, firings or redelivery ids.
+ * DASHLIGHT_BENCH_MODE=floor: not Dashlight but a yardstick for the stateful mode: the same
+ * per-signal ordering and edge detection written by hand for this workload, with nothing else.
+ * Per event: build the canonical event (canonicalEventOf), read its samples' time text once
+ * (canonicalInstantMs; canonical times only, as this workload has), keep the newest sample per
+ * signal (time, value, source event id; ties to the later id, as Dashlight) in typed rows, test
+ * the four conditions on the held values and keep one edge bit per rule. No unknown-signal
+ * check, cooldown, episodes, timers, explanations, firings or redelivery ids. An evaluator with
+ * other rules (ties by arrival, say) might keep less; this one keeps what Dashlight's semantics need.
  */
 function buildFloor(vehicles) {
   const SIGNALS = ["speed_kph", "location", "soc_pct", "charge_state", "mil_on"];
@@ -163,7 +165,10 @@ function buildFloor(vehicles) {
   const LON = ROW - 1;
   const held = new Float64Array(vehicles.length * ROW).fill(Number.NEGATIVE_INFINITY);
   const sourceIds = new Array(vehicles.length * SIGNALS.length).fill(undefined);
-  const edges = new Uint8Array(vehicles.length * 4);
+  const RULES = 4;
+  if (vehicles.some((v) => v.rules.length !== RULES))
+    throw new Error(`the floor is written for ${RULES} rules a vehicle`);
+  const edges = new Uint8Array(vehicles.length * RULES);
   const vehicleIds = vehicles.map((v) => `dimo:${v.id}`);
   const test = (r) => {
     switch (r.kind) {
@@ -217,7 +222,7 @@ function buildFloor(vehicles) {
       let m = 0;
       for (let k = 0; k < rules.length; k++) {
         const holds = rules[k](row) ? 1 : 0;
-        if (holds !== edges[v * 4 + k]) edges[v * 4 + k] = holds;
+        if (holds !== edges[v * RULES + k]) edges[v * RULES + k] = holds;
         m |= holds << k;
       }
       return m;
@@ -297,7 +302,7 @@ export function buildEvaluator(vehicles, mode = MODE) {
 }
 
 export default {
-  name: MODE === "conditions" ? "dashlight" : `dashlight-${MODE}`,
+  name: { conditions: "dashlight", floor: "floor-for-dashlight-stateful" }[MODE] ?? `dashlight-${MODE}`,
   version: "dashlight 0.1.0",
   async: false,
   notes: {

@@ -352,8 +352,9 @@ const main = async () => {
     "\nSecond pass measured on a fresh build (a first pass warms up). dashlight (conditions) = holdsNow() per rule, level triggers read as data (FleetTriggers), conditions by the compiled closures;" +
       " (snapshot) = canonical event + applyEventToSnapshot (the consumer's immutable snapshot) + holdsNow();" +
       " (stateful) = LiveFleet.observe (snapshot columns, then evaluate()'s decisions for every rule, states in" +
-      " memory) + the fleet's holdsNow(). floor for stateful = not Dashlight: the least any evaluator fed canonical" +
-      " events does (build the event, parse its time, keep the newest sample per signal, an edge bit per rule), by hand.",
+      " memory) + the fleet's holdsNow(). floor for stateful = not Dashlight: the same per-signal ordering and edge" +
+      " detection on canonical events by hand (build the event, parse its time, keep the newest sample per signal," +
+      " an edge bit per rule), nothing else.",
   );
   if (mismatch) {
     console.error("engines disagree on the per-rule true counts");

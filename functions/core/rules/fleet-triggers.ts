@@ -285,8 +285,14 @@ export class FleetTriggers {
           return this.holdsAtPosition(t, values.numbers[slot] as number, values.longitudes[slot] as number);
         }
         return this.holds(t, values.valueOf(slot));
-      default:
-        return this.holds(t, values.valueOf(slot));
+      default: {
+        const trigger = this.closures[data[t + 5] as number] as LevelTrigger;
+        // A polygon or H3 zone reads the position's two numbers: no object to build for it.
+        if (kind === KIND_POSITION && trigger.kind === "zone") {
+          return zoneHolds(trigger, values.numbers[slot] as number, values.longitudes[slot] as number);
+        }
+        return closureHolds(trigger, values.valueOf(slot));
+      }
     }
   }
 
@@ -303,7 +309,8 @@ const KIND_OTHER = 3;
 /**
  * One vehicle's values by slot (slotOf), for FleetTriggers.holdingMask: numbers and plain
  * positions unboxed in typed arrays, anything else as given. A caller refills one per
- * event; in a plain array every number written would be a fresh heap object.
+ * event (clear() forgets every slot); in a plain array each fractional number written
+ * would be a fresh heap object.
  *
  * @example
  * const values = new SlotValues();
@@ -321,6 +328,7 @@ export class SlotValues {
   readonly others: unknown[] = new Array<unknown>(SIGNAL_NAMES.length).fill(undefined);
 
   setNumber(slot: SignalSlot, value: number): void {
+    checkSlot(slot);
     this.kinds[slot] = KIND_NUMBER;
     this.numbers[slot] = value;
     this.others[slot] = undefined;
@@ -328,6 +336,7 @@ export class SlotValues {
 
   /** A plain { lat, lon } position. */
   setPosition(slot: SignalSlot, lat: number, lon: number): void {
+    checkSlot(slot);
     this.kinds[slot] = KIND_POSITION;
     this.numbers[slot] = lat;
     this.longitudes[slot] = lon;
@@ -339,9 +348,16 @@ export class SlotValues {
     if (typeof value === "number") this.setNumber(slot, value);
     else if (isPlainPosition(value)) this.setPosition(slot, value.lat, value.lon);
     else {
+      checkSlot(slot);
       this.kinds[slot] = value === undefined ? KIND_NONE : KIND_OTHER;
       this.others[slot] = value;
     }
+  }
+
+  /** No slot holds a value. */
+  clear(): void {
+    this.kinds.fill(KIND_NONE);
+    this.others.fill(undefined);
   }
 
   /** The value as given to set() (a position built anew). */
@@ -356,6 +372,13 @@ export class SlotValues {
     }
   }
 }
+
+/** A typed array drops a write out of range without a word: refuse it instead. */
+const checkSlot = (slot: SignalSlot): void => {
+  if (!(slot >= 0 && slot < SIGNAL_NAMES.length && Number.isInteger(slot))) {
+    throw new RangeError(`no signal slot ${slot} (slots are 0 to ${SIGNAL_NAMES.length - 1})`);
+  }
+};
 
 const TEST_CLOSURE = 0;
 const TEST_ABOVE = 1;
@@ -399,8 +422,12 @@ const testOf = (trigger: LevelTrigger): [number, number, number, number] => {
 const closureHolds = (trigger: LevelTrigger, value: unknown): boolean => {
   if (trigger.kind === "threshold") return trigger.holds(value);
   const loc = value as { lat: number; lon: number } | undefined;
-  return loc !== undefined && trigger.zone.contains(loc.lat, loc.lon) === (trigger.want === "inside");
+  return loc !== undefined && zoneHolds(trigger, loc.lat, loc.lon);
 };
+
+/** A zone trigger holds at a position: inside or outside, as it wants. */
+const zoneHolds = (trigger: Extract<LevelTrigger, { kind: "zone" }>, lat: number, lon: number): boolean =>
+  trigger.zone.contains(lat, lon) === (trigger.want === "inside");
 
 /** The trigger's clearsOn() through its closures. */
 const closureClears = (trigger: LevelTrigger, value: unknown): boolean => {

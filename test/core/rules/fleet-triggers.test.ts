@@ -52,11 +52,12 @@ rules:
 /** Values on both sides of every threshold, positions in and out of every zone, or missing. */
 const values = fc.record(
   {
-    speed_kph: fc.constantFrom(0, 110, 115, 120, 121),
+    // Values of another type too (the schema refuses them; the tests must still agree).
+    speed_kph: fc.constantFrom<unknown>(0, 110, 115, 120, 121, Number.NaN, "fast", true, { lat: 1, lon: 2 }),
     soc_pct: fc.constantFrom(10, 19.5, 20, 22, 25, 30),
     fuel_pct: fc.constantFrom(5, 10, 50),
     is_plugged_in: fc.boolean(),
-    mil_on: fc.boolean(),
+    mil_on: fc.constantFrom<unknown>(true, false, 1, { lat: 1, lon: 2 }),
     is_locked: fc.boolean(),
     charge_state: fc.constantFrom("charging" as const, "not_charging" as const, "fully_charged" as const),
     location: fc.constantFrom(
@@ -77,12 +78,24 @@ const values = fc.record(
 describe("FleetTriggers", () => {
   it("says what each rule's compiled holdsNow() says, for values on both sides of every trigger", () => {
     const triggers = new FleetTriggers([rules]);
+    // One SlotValues for every run, as a caller refills one per event: a slot changes kind from run to run.
+    const bySlot = new SlotValues();
+    const names = [
+      "speed_kph",
+      "soc_pct",
+      "fuel_pct",
+      "is_plugged_in",
+      "mil_on",
+      "is_locked",
+      "charge_state",
+      "location",
+    ];
     fc.assert(
       fc.property(values, (sampled) => {
         const { snapshot } = step(empty(), signalsEvent(0, { ...sampled } as SignalSet, "e1"));
         const ctx: EvalContext = { vehicle, snapshot, event: undefined, atMs: T0 };
-        const bySlot = new SlotValues();
-        for (const [name, value] of Object.entries(sampled)) bySlot.set(slotOf(name as keyof SignalSet), value);
+        for (const name of names)
+          bySlot.set(slotOf(name as keyof SignalSet), (sampled as Record<string, unknown>)[name]);
         const expected = rules.map((rule) => rule.holdsNow(ctx));
         expect(rules.map((_, i) => triggers.holdsOnValues(0, i, bySlot, () => ctx))).toStrictEqual(expected);
         expect(triggers.holdingMask(0, bySlot, () => ctx)).toBe(
@@ -162,5 +175,18 @@ describe("SlotValues", () => {
     expect(values.valueOf(location)).toBe(odd);
     values.set(location, { lat: 1, lon: 2 });
     expect([values.kinds[speed], values.kinds[location], values.kinds[charge]]).toStrictEqual([3, 2, 0]);
+    values.clear();
+    expect([values.valueOf(speed), values.valueOf(location), values.valueOf(charge)]).toStrictEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("refuses a slot no signal has", () => {
+    const values = new SlotValues();
+    expect(() => values.setNumber(18, 1)).toThrow(new RangeError("no signal slot 18 (slots are 0 to 17)"));
+    expect(() => values.set(-1, "x")).toThrow(new RangeError("no signal slot -1 (slots are 0 to 17)"));
+    expect(() => values.setPosition(1.5, 1, 2)).toThrow(new RangeError("no signal slot 1.5 (slots are 0 to 17)"));
   });
 });
