@@ -5,6 +5,8 @@ import { awsEndpointsFromEnv, ConfigError, optionalEnv, requiredEnv } from "#sha
 /** Where the CLI's commands act: the running local runtime, or a deployment named by environment. */
 export type Target = {
   describe: string;
+  /** The local runtime's URL; undefined for a deployment (its API URL is not in the environment). */
+  apiUrl: string | undefined;
   tableName: string;
   documentClient: ReturnType<typeof createDocumentClient>;
   sqsClient: ReturnType<typeof createSqsClient>;
@@ -23,6 +25,7 @@ export const resolveTarget = (env: NodeJS.ProcessEnv = process.env): Target => {
     const actionsDlqUrl = optionalEnv("DASHLIGHT_ACTIONS_DLQ_URL", env);
     return {
       describe: `table ${requiredEnv("DASHLIGHT_TABLE_NAME", env)}`,
+      apiUrl: undefined,
       tableName: requiredEnv("DASHLIGHT_TABLE_NAME", env),
       documentClient: createDocumentClient(endpoints),
       sqsClient: createSqsClient(endpoints),
@@ -43,6 +46,7 @@ export const resolveTarget = (env: NodeJS.ProcessEnv = process.env): Target => {
   const endpoints = running.endpoints;
   return {
     describe: `the local runtime at ${running.url}`,
+    apiUrl: running.url,
     tableName: running.tableName,
     documentClient: createDocumentClient(endpoints),
     sqsClient: createSqsClient(endpoints),

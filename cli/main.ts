@@ -1,11 +1,12 @@
 import { RuntimeFileError } from "#local/runtime-file.ts";
 import { ConfigError } from "#shared/config.ts";
 import { actionsCommand } from "./actions.ts";
+import { connectCommand } from "./connect.ts";
 import { resolveTarget } from "./connection.ts";
 import { rulesCommand } from "./rules.ts";
 import { vehiclesCommand } from "./vehicles.ts";
 
-const USAGE = `usage: dashlight <rules|vehicles|actions> <command>
+const USAGE = `usage: dashlight <rules|vehicles|connect|actions> <command>
 
 commands:
   rules validate [paths...]   validate rule files (default: rules/); one file:line:column line per problem
@@ -14,6 +15,8 @@ commands:
   rules replay --from <iso> --to <iso> [--vehicle <id>] [--rules <dir>] [--data-dir <dir>]
                               backtest the rules on the events the local runtime stored (reads only)
   vehicles add|list|remove    register vehicles to poll (the running npm start, or DASHLIGHT_TABLE_NAME's deployment)
+  connect invite [--time-zone <tz>] [--tags a,b] [--expires 7d] [--api-url <url>]
+                              make a single-use Smartcar Connect link for a car owner (same table as vehicles)
   actions redrive             move dead-lettered actions back to the actions queue after a fix
 `;
 
@@ -23,6 +26,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   try {
     if (group === "rules") return await rulesCommand(rest, io);
     if (group === "vehicles") return await vehiclesCommand(rest, () => resolveTarget(), io);
+    if (group === "connect") return await connectCommand(rest, () => resolveTarget(), io);
     if (group === "actions") return await actionsCommand(rest, () => resolveTarget(), io);
   } catch (error) {
     if (!(error instanceof ConfigError || error instanceof RuntimeFileError)) throw error;

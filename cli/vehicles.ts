@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
-import { isTimeZone, Provider, Vehicle, VehicleId, vehicleIdOf } from "#core/model/vehicle.ts";
+import { isTimeZone, Provider, tagsOf, Vehicle, VehicleId, vehicleIdOf } from "#core/model/vehicle.ts";
 import { registerVehicle } from "#core/vehicles/register-vehicle.ts";
 import type { Target } from "./connection.ts";
 
@@ -63,7 +63,7 @@ const add = async (args: readonly string[], target: Target, io: Io): Promise<num
     provider: provider.data,
     providerVehicleId,
     displayName: values.name,
-    tags: values.tags.split(",").filter((tag) => tag.length > 0),
+    tags: tagsOf(values.tags),
     timeZone: values["time-zone"],
     contacts: [],
     credentialsRef: values.credentials,

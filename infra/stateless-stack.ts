@@ -139,9 +139,11 @@ export class StatelessStack extends Stack {
       this.dispatchFunction(props.sesIdentity, actionsQueue, table, webhookSigningSecret),
     );
 
+    // GetItem reads invites and vehicles; withSmartcar's UpdateItem also claims invites (without Smartcar, 404s only).
     const connect = new DashlightFunction(this, "Connect", {
       entry: "connect",
-      description: "Smartcar Connect: GET /connect/smartcar and its OAuth callback; registers the owner's vehicles",
+      description:
+        "Smartcar Connect by invite: GET /connect/smartcar and its OAuth callback; registers the owner's vehicles",
       timeout: Duration.seconds(20),
     }).bindTable(table, ["GetItem", "PutItem"]);
     if (smartcar !== undefined) {
@@ -282,7 +284,7 @@ export class StatelessStack extends Stack {
           id: "AwsSolutions-APIG4",
           reason:
             route.fn === "connect"
-              ? "Smartcar Connect runs in a car owner's browser, which cannot sign AWS requests; the callback is accepted only with the HMAC-signed session cookie and the OAuth state it carries."
+              ? "Smartcar Connect runs in a car owner's browser, which cannot sign AWS requests; it starts only with a single-use invite the operator made, and the callback is accepted only with the HMAC-signed session cookie and the OAuth state it carries."
               : "A provider webhook: providers cannot sign AWS requests; the handler verifies each delivery (Smartcar SC-Signature HMAC, Automatic per-account secret compared in constant time).",
         });
       }

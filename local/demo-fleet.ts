@@ -1,11 +1,15 @@
 import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
+import { DEFAULT_INVITE_LIFETIME_MS, newInvite } from "#core/invites/invite.ts";
+import type { InviteStore } from "#core/invites/ports.ts";
 import { type Provider, type Vehicle, type VehicleId, vehicleIdOf } from "#core/model/vehicle.ts";
 import { registerVehicle } from "#core/vehicles/register-vehicle.ts";
 import { DIMO_SIM_ACCESS_TOKEN, type DimoSimulator, startDimoSimulator } from "#providers/dimo/simulator.ts";
 import { OVMS_SIM_USER, type OvmsSimulator, startOvmsSimulator } from "#providers/ovms/simulator.ts";
 import { type SmartcarSimulator, smartcarSimulatorEnv, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
+import { tableConfigFromEnv } from "#shared/runtime-config.ts";
 import type { LocalRuntime } from "./runtime.ts";
 
 /**
@@ -165,9 +169,10 @@ export const nightTimeZone = (at: Date): string => {
 export type DemoVehicle = { id: VehicleId; provider: Provider; displayName: string };
 
 /**
- * Registers the demo cars: the Smartcar EV through the runtime's own Connect flow (GET /connect/smartcar → the
- * simulator's auto-approving authorize page → the callback, which exchanges the code, seals the tokens and registers
- * the vehicle), the DIMO and OVMS cars with their credentials reference as `dashlight vehicles add` does.
+ * Registers the demo cars: the Smartcar EV through the runtime's own Connect flow (an invite, as `dashlight connect
+ * invite` makes → GET /connect/smartcar?invite= → the simulator's auto-approving authorize page → the callback, which
+ * claims the invite, exchanges the code, seals the tokens and registers the vehicle), the DIMO and OVMS cars with
+ * their credentials reference as `dashlight vehicles add` does.
  */
 export const registerDemoFleet = async (options: {
   url: string;
@@ -182,7 +187,8 @@ export const registerDemoFleet = async (options: {
     polls: new DynamoDbPollRegistry(documentClient, options.runtime.provisioned.tableName),
   };
   if (options.providers.smartcar) {
-    const connected = await connectSmartcar(options.url, options.timeZone);
+    const invites = new DynamoDbInviteStore(documentClient, options.runtime.provisioned.tableName);
+    const connected = await connectSmartcar(options.url, options.timeZone, invites);
     for (const vehicle of connected) fleet.push({ ...vehicle, provider: "smartcar" });
   }
   for (const provider of ["dimo", "ovms"] as const) {
@@ -206,13 +212,20 @@ export const registerDemoFleet = async (options: {
 };
 
 /**
- * Smartcar Connect as the owner's browser would do it. The callback is replayed on the runtime's own address (the
- * redirect URI may name another port when the runtime listens on an ephemeral one, as behind a reverse proxy).
+ * Smartcar Connect as the operator and the owner's browser would do it: an invite in the time zone is made in
+ * `invites` (by default the table of the local runtime this process started last, which startLocalRuntime names in
+ * the environment for its handlers), then its link is followed. The callback is replayed on the runtime's own
+ * address (the redirect URI may name another port when the runtime listens on an ephemeral one, as behind a reverse
+ * proxy).
  */
-export const connectSmartcar = async (url: string, timeZone: string): Promise<Omit<DemoVehicle, "provider">[]> => {
-  const start = await fetch(`${url}/connect/smartcar?time_zone=${encodeURIComponent(timeZone)}`, {
-    redirect: "manual",
-  });
+export const connectSmartcar = async (
+  url: string,
+  timeZone: string,
+  invites: Pick<InviteStore, "create"> = inProcessInviteStore(),
+): Promise<Omit<DemoVehicle, "provider">[]> => {
+  const invite = newInvite({ timeZone, tags: [], lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: new Date() });
+  await invites.create(invite);
+  const start = await fetch(`${url}/connect/smartcar?invite=${invite.id}`, { redirect: "manual" });
   if (start.status !== 302) throw new Error(`GET /connect/smartcar answered ${start.status}`);
   const cookie = (start.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
   const approved = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
@@ -226,6 +239,11 @@ export const connectSmartcar = async (url: string, timeZone: string): Promise<Om
     throw new Error(`the Connect callback answered ${response.status}: ${body.error ?? "no vehicles"}`);
   }
   return body.vehicles.map(({ id, displayName }) => ({ id, displayName }));
+};
+
+const inProcessInviteStore = () => {
+  const config = tableConfigFromEnv();
+  return new DynamoDbInviteStore(createDocumentClient(config.endpoints), config.tableName);
 };
 
 /**

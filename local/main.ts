@@ -77,7 +77,10 @@ const main = async () => {
     `    GET  ${runtime.url}/outbox            (notifications that would have been sent; no transport is configured)`,
     ...(providers?.smartcar === undefined
       ? []
-      : [`    GET  ${runtime.url}/connect/smartcar  (Smartcar Connect, against the simulator)`]),
+      : [
+          `    GET  ${runtime.url}/connect/smartcar?invite=<id>  (Smartcar Connect, against the simulator)`,
+          "         by invitation only: `npx dashlight connect invite` prints a single-use link",
+        ]),
     "Press Ctrl+C to stop.",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

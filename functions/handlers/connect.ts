@@ -4,25 +4,29 @@ import httpErrorHandler from "@middy/http-error-handler";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import * as z from "zod";
 import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
 import { smartcarFromEnv } from "#adapters/providers/smartcar.ts";
-import { isTimeZone, type Vehicle } from "#core/model/vehicle.ts";
+import { InviteExpiredError, InviteRefusedError, InviteUsedError } from "#core/invites/errors.ts";
+import { type Invite, usableInvite } from "#core/invites/invite.ts";
+import { TimeZone, type Vehicle } from "#core/model/vehicle.ts";
 import { ProviderAuthError } from "#core/providers/errors.ts";
 import { SmartcarConnectDeniedError, SmartcarConnectError } from "#providers/smartcar/errors.ts";
 import { completeSmartcarConnect } from "#providers/smartcar/oauth.ts";
 import { registerConnectedSmartcarVehicles } from "#providers/smartcar/register-connected.ts";
 import { secretFromEnv } from "#shared/config.ts";
-import { badRequest, logHttpError, notFound } from "#shared/http-errors.ts";
+import { badRequest, forbidden, logHttpError, notFound } from "#shared/http-errors.ts";
 import { jsonResponse } from "#shared/http-response.ts";
 import { logger } from "#shared/logger.ts";
 import { tableConfigFromEnv } from "#shared/runtime-config.ts";
 import { cookieOf, setCookie, signValue, verifyValue } from "#shared/signed-cookie.ts";
 
 /**
- * Smartcar Connect. Configured with Smartcar (see #adapters/providers/smartcar.ts) plus the secret
- * DASHLIGHT_CONNECT_COOKIE_SECRET, which signs the session cookie; without SMARTCAR_API_BASE_URL both routes
- * answer 404.
+ * Smartcar Connect, by invitation: the operator makes a single-use invite (`npx dashlight connect invite`), so only
+ * the car owners they chose can connect a car to this Dashlight. Configured with Smartcar (see
+ * #adapters/providers/smartcar.ts) plus the secret DASHLIGHT_CONNECT_COOKIE_SECRET, which signs the session cookie;
+ * without SMARTCAR_API_BASE_URL both routes answer 404.
  */
 const config = tableConfigFromEnv();
 const documentClient = createDocumentClient(config.endpoints);
@@ -30,14 +34,18 @@ const smartcar = await smartcarFromEnv(documentClient, config.tableName);
 const cookieSecret = smartcar && (await secretFromEnv("DASHLIGHT_CONNECT_COOKIE_SECRET"));
 const vehicles = new DynamoDbVehicleStore(documentClient, config.tableName);
 const polls = new DynamoDbPollRegistry(documentClient, config.tableName);
+const invites = new DynamoDbInviteStore(documentClient, config.tableName);
 
 const COOKIE = "dashlight_smartcar_connect";
 const COOKIE_PATH = "/connect/smartcar";
 /** Long enough to log in at Smartcar and approve; short enough that a stolen cookie is soon worthless. */
 const SESSION_SECONDS = 600;
-/** Time zone of newly connected vehicles unless `?time_zone=` names one (as `dashlight vehicles add`). */
+/** Time zone of newly connected vehicles unless the invite or `?time_zone=` names one (as `dashlight vehicles add`). */
 const DEFAULT_TIME_ZONE = "UTC";
 const START_AGAIN = "start again at GET /connect/smartcar";
+const INVITE_REQUIRED =
+  "required: Connect is by invitation; open the invite link you were given (the operator makes one with `npx dashlight connect invite`)";
+const NEW_INVITE = "ask the operator for a new invite link";
 
 /** Secure unless the callback is plain HTTP on this machine (local development, where browsers would drop it). */
 const secureCookie =
@@ -48,18 +56,25 @@ const secureCookie =
   );
 
 const StartQuery = z.object({
-  time_zone: z
-    .string()
-    .refine(isTimeZone, { message: "must be an IANA time zone such as Europe/Berlin" })
-    .default(DEFAULT_TIME_ZONE),
+  invite: z.string({ error: INVITE_REQUIRED }).min(1, { error: INVITE_REQUIRED }),
+  time_zone: TimeZone.optional(),
 });
-const Session = z.object({ state: z.string().min(1), codeVerifier: z.string().min(1), timeZone: z.string() });
+const Session = z.object({
+  state: z.string().min(1),
+  codeVerifier: z.string().min(1),
+  timeZone: z.string(),
+  invite: z.string().min(1),
+});
 
 /**
- * GET /connect/smartcar[?time_zone=Europe/Berlin]: redirects the owner to Smartcar Connect; the OAuth state, PKCE
- * verifier and time zone wait in a signed, HttpOnly, SameSite=Lax cookie for ten minutes.
- * GET /connect/smartcar/callback: checks the cookie and the state, exchanges the code, stores the tokens (sealed)
- * under a new credentials reference, and registers and schedules polling of every vehicle the owner granted.
+ * GET /connect/smartcar?invite=<id>[&time_zone=Europe/Berlin]: checks that the invite exists, is unused and has not
+ * expired (403 otherwise, saying which), then redirects the owner to Smartcar Connect; the OAuth state, PKCE
+ * verifier, invite id and time zone (the invite's, else `?time_zone=`, else UTC) wait in a signed, HttpOnly,
+ * SameSite=Lax cookie for ten minutes. Starting does not use the invite up.
+ * GET /connect/smartcar/callback: checks the cookie and the state, claims the invite (one conditional write: of two
+ * browsers racing on one invite, the second is refused here, before its code is exchanged), exchanges the code,
+ * stores the tokens (sealed) under a new credentials reference, and registers, with the invite's time zone and tags,
+ * and schedules polling of every vehicle the owner granted.
  * Answers a short HTML page, or JSON to `Accept: application/json`.
  */
 const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -73,9 +88,20 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
         query.error.issues.map((issue) => ({ path: `query.${issue.path.join(".")}`, message: issue.message })),
       );
     }
+    const invite = await checkedInvite(query.data.invite, now);
+    if (
+      invite.timeZone !== undefined &&
+      query.data.time_zone !== undefined &&
+      query.data.time_zone !== invite.timeZone
+    ) {
+      throw badRequest("invalid query", [
+        { path: "query.time_zone", message: `differs from the invite's time zone ${invite.timeZone}: leave it out` },
+      ]);
+    }
+    const timeZone = invite.timeZone ?? query.data.time_zone ?? DEFAULT_TIME_ZONE;
     const { url, session } = await smartcar.oauth.startConnect();
     const value = signValue(
-      { ...session, timeZone: query.data.time_zone },
+      { ...session, timeZone, invite: invite.id },
       cookieSecret,
       new Date(now.getTime() + SESSION_SECONDS * 1000),
     );
@@ -97,6 +123,7 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
 
   const credentialsRef = `smartcar-${randomBytes(12).toString("hex")}`;
   let connected: Awaited<ReturnType<typeof completeSmartcarConnect>>;
+  let claimed: Invite | undefined;
   try {
     connected = await completeSmartcarConnect({
       oauth: smartcar.oauth,
@@ -106,8 +133,12 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
       session: session.data,
       credentialsRef,
       now,
+      beforeCodeExchange: async () => {
+        claimed = await invites.claim(session.data.invite, { at: now, credentialsRef });
+      },
     });
   } catch (error) {
+    if (error instanceof InviteRefusedError) throw inviteForbidden(error);
     if (error instanceof SmartcarConnectDeniedError) {
       throw badRequest(
         `Smartcar Connect did not grant access (${error.error}): nothing was connected`,
@@ -127,8 +158,9 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
     }
     throw error;
   }
+  if (claimed === undefined) throw new Error("Connect completed without claiming its invite");
   const registered = await registerConnectedSmartcarVehicles(
-    { vehicles: connected.vehicles, credentialsRef, timeZone: session.data.timeZone, now },
+    { vehicles: connected.vehicles, credentialsRef, timeZone: session.data.timeZone, tags: claimed.tags, now },
     { vehicles, polls, getVehicle: (id) => vehicles.getVehicle(id) },
   );
   logger.info("smartcar connected", { credentialsRef, vehicleIds: registered.map((vehicle) => vehicle.id) });
@@ -142,6 +174,22 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
     return { ...response, headers: { ...response.headers, ...clear } };
   }
   return { statusCode: 200, headers: { "content-type": "text/html; charset=utf-8", ...clear }, body: page(registered) };
+};
+
+/** The invite, if it can be used now; else 403 saying whether it is unknown, used or expired, and nothing more. */
+const checkedInvite = async (id: string, now: Date): Promise<Invite> => {
+  try {
+    return usableInvite(await invites.get(id), now);
+  } catch (error) {
+    if (error instanceof InviteRefusedError) throw inviteForbidden(error);
+    throw error;
+  }
+};
+
+const inviteForbidden = (error: InviteRefusedError) => {
+  if (error instanceof InviteUsedError) return forbidden(`this invite was already used: ${NEW_INVITE}`, error);
+  if (error instanceof InviteExpiredError) return forbidden(`this invite has expired: ${NEW_INVITE}`, error);
+  return forbidden(`unknown invite: check the link, or ${NEW_INVITE}`, error);
 };
 
 const sessionCookie = (maxAgeSeconds: number) =>

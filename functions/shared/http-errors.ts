@@ -20,6 +20,7 @@ export class HttpError extends Error {
 export const badRequest = (message: string, issues?: readonly { path: string; message: string }[], cause?: unknown) =>
   new HttpError(400, issues === undefined ? { error: message } : { error: message, issues }, { cause });
 export const unauthorized = (message: string) => new HttpError(401, { error: message });
+export const forbidden = (message: string, cause?: unknown) => new HttpError(403, { error: message }, { cause });
 export const notFound = (message: string) => new HttpError(404, { error: message });
 export const payloadTooLarge = (limitBytes: number) =>
   new HttpError(413, { error: `request body is larger than ${limitBytes} bytes` });

@@ -194,6 +194,16 @@ describe("the stateless stack's functions", () => {
     expect(envKeysOf(configured.stateless, configured.functionNamed("connect"))).toContain(
       "DASHLIGHT_CONNECT_COOKIE_SECRET_SECRET_ARN",
     );
+    // UpdateItem is also the invite claim (a conditional write); nothing more on the table.
+    expect(actionsOf(configured.stateless, configured.functionNamed("connect"))).toStrictEqual(
+      [
+        ...BASELINE_ACTIONS,
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+      ].sort(),
+    );
     configured.stateful.resourceCountIs("AWS::SecretsManager::Secret", 6);
   });
 

@@ -2,16 +2,20 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDocumentClient } from "#adapters/aws-clients.ts";
 import { AesGcmSealer } from "#adapters/crypto/aes-gcm-sealer.ts";
+import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbSmartcarTokenStore } from "#adapters/dynamodb/smartcar-token-store.ts";
+import { DEFAULT_INVITE_LIFETIME_MS, newInvite } from "#core/invites/invite.ts";
 import type { SignalSamples } from "#core/model/signals.ts";
 import type { LocalRuntime } from "#local/runtime.ts";
 import { type SmartcarSimulator, smartcarSimulatorEnv, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
-import { getJson, scanTable, startTestRuntime } from "#test/support/local-runtime.ts";
+import { cliTarget, getJson, scanTable, startTestRuntime } from "#test/support/local-runtime.ts";
+import { connectCommand } from "../../cli/connect.ts";
 
 /**
  * Smartcar Connect end to end: the local runtime's connect handler, Smartcar's simulator (auto-approving Connect,
- * its token endpoint and Vehicles API) over real sockets, the poll scheduler and workers.
+ * its token endpoint and Vehicles API) over real sockets, the poll scheduler and workers. Connect is by invitation:
+ * every flow starts from an invite made through the real store (or `dashlight connect invite`).
  *
  * The redirect URI registered with Smartcar is the public callback URL; the runtime listens on an ephemeral port
  * chosen after its handlers read their configuration, so the test (the owner's browser) replays the callback the
@@ -26,11 +30,17 @@ const SIM_NOW = Date.parse("2026-03-01T10:00:00.000Z");
 const OBSERVED_AT = new Date(SIM_NOW).toISOString();
 const COOKIE_NAME = "dashlight_smartcar_connect";
 const START_AGAIN = "start again at GET /connect/smartcar";
+const NEW_INVITE = "ask the operator for a new invite link";
+/** What a start or a callback with an invite used before gets: no session, nothing more. */
+const USED = { status: 403, setCookie: null, body: { error: `this invite was already used: ${NEW_INVITE}` } };
+const INVITE_REQUIRED =
+  "required: Connect is by invitation; open the invite link you were given (the operator makes one with `npx dashlight connect invite`)";
 
 let runtime: LocalRuntime;
 let sim: SmartcarSimulator;
 let registry: DynamoDbPollRegistry;
 let tokens: DynamoDbSmartcarTokenStore;
+let invites: DynamoDbInviteStore;
 
 beforeAll(async () => {
   sim = await startSmartcarSimulator({
@@ -72,15 +82,31 @@ beforeAll(async () => {
   const documentClient = createDocumentClient(runtime.endpoints);
   registry = new DynamoDbPollRegistry(documentClient, runtime.provisioned.tableName);
   tokens = new DynamoDbSmartcarTokenStore(documentClient, runtime.provisioned.tableName, new AesGcmSealer(TOKEN_KEY));
+  invites = new DynamoDbInviteStore(documentClient, runtime.provisioned.tableName);
 });
 afterAll(async () => {
   await runtime?.stop();
   await sim?.stop();
 });
 
-/** GET /connect/smartcar, then Smartcar's (auto-approved) authorize page: the callback URL on the runtime. */
-const startConnect = async (query = "") => {
-  const start = await fetch(`${runtime.url}/connect/smartcar${query}`, { redirect: "manual" });
+/** A new invite, as `dashlight connect invite` makes it; its id. */
+const makeInvite = async (options: { timeZone?: string; tags?: string[]; now?: Date } = {}) => {
+  const invite = newInvite({
+    timeZone: options.timeZone,
+    tags: options.tags ?? [],
+    lifetimeMs: DEFAULT_INVITE_LIFETIME_MS,
+    now: options.now ?? new Date(),
+  });
+  await invites.create(invite);
+  return invite.id;
+};
+
+/** GET /connect/smartcar?invite=…, then Smartcar's (auto-approved) authorize page: the callback URL on the runtime. */
+const startConnect = (invite: string, query = "") =>
+  followInviteLink(`${runtime.url}/connect/smartcar?invite=${invite}${query}`);
+
+const followInviteLink = async (link: URL | string) => {
+  const start = await fetch(link, { redirect: "manual" });
   expect(start.status).toBe(302);
   const setCookie = start.headers.get("set-cookie") ?? "";
   const authorize = new URL(start.headers.get("location") ?? "");
@@ -96,6 +122,16 @@ const startConnect = async (query = "") => {
   };
 };
 
+/** GET /connect/smartcar refused: status, body, and whether it set a cookie. */
+const refusedStart = async (query: string) => {
+  const response = await fetch(`${runtime.url}/connect/smartcar${query}`, { redirect: "manual" });
+  return {
+    status: response.status,
+    setCookie: response.headers.get("set-cookie"),
+    body: (await response.json()) as Record<string, unknown>,
+  };
+};
+
 const callback = async (url: URL | string, cookie: string | undefined) => {
   const response = await fetch(url, {
     headers: { accept: "application/json", ...(cookie === undefined ? {} : { cookie }) },
@@ -107,6 +143,14 @@ const callback = async (url: URL | string, cookie: string | undefined) => {
   };
 };
 
+/** The vehicle's registration, as the management API shows it. */
+const registration = async (vehicleId: string) =>
+  (
+    (await getJson(`${runtime.url}/vehicles/${encodeURIComponent(vehicleId)}`)).body as {
+      vehicle: Record<string, unknown>;
+    }
+  ).vehicle;
+
 const snapshotSignals = async (vehicleId: string) =>
   (
     (await getJson(`${runtime.url}/vehicles/${encodeURIComponent(vehicleId)}`)).body.snapshot as {
@@ -116,12 +160,25 @@ const snapshotSignals = async (vehicleId: string) =>
 
 const credentialItems = async () =>
   (await scanTable(runtime)).filter((item) => (item.pk as { S: string }).S.startsWith("CREDENTIALS#")).length;
+/** What Connect has spent so far: code exchanges at Smartcar, token items in the table, authorize pages shown. */
+const spent = async () => ({
+  tokenCalls: sim.requestCount({ path: "/oauth/token" }),
+  credentials: await credentialItems(),
+  authorizePages: sim.requestCount({ path: "/oauth/authorize" }),
+});
+/** `spent()` after exactly one more Connect since `before`: one code exchange, one token item. */
+const oneConnectSince = (before: Awaited<ReturnType<typeof spent>>) => ({
+  ...before,
+  tokenCalls: before.tokenCalls + 1,
+  credentials: before.credentials + 1,
+});
 
 let firstRef = "";
 
 describe("Smartcar Connect through the local runtime", () => {
   it("redirects to Connect, registers the owner's vehicles from the callback and polls them", async () => {
-    const connect = await startConnect("?time_zone=Europe/Berlin");
+    const invite = await makeInvite();
+    const connect = await startConnect(invite, "&time_zone=Europe/Berlin");
     expect(connect.setCookie).toMatch(
       /^dashlight_smartcar_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/connect\/smartcar; HttpOnly; SameSite=Lax$/,
     );
@@ -143,10 +200,9 @@ describe("Smartcar Connect through the local runtime", () => {
     expect(answer.setCookie).toBe(
       "dashlight_smartcar_connect=; Max-Age=0; Path=/connect/smartcar; HttpOnly; SameSite=Lax",
     );
+    expect(await invites.get(invite)).toMatchObject({ usedAt: expect.any(String), credentialsRef: firstRef });
 
-    const { vehicle } = (await getJson(`${runtime.url}/vehicles/smartcar%3Asc-ev-1`)).body as {
-      vehicle: Record<string, unknown>;
-    };
+    const vehicle = await registration("smartcar:sc-ev-1");
     expect(vehicle).toStrictEqual({
       id: "smartcar:sc-ev-1",
       provider: "smartcar",
@@ -197,8 +253,9 @@ describe("Smartcar Connect through the local runtime", () => {
     expect(sim.requestCount({ path: "/batch" })).toBe(2);
   });
 
-  it("refuses a callback whose state was tampered with, and stores nothing", async () => {
-    const connect = await startConnect();
+  it("refuses a callback whose state was tampered with, and stores nothing, nor uses the invite", async () => {
+    const invite = await makeInvite();
+    const connect = await startConnect(invite);
     const before = { tokenCalls: sim.requestCount({ path: "/oauth/token" }), credentials: await credentialItems() };
     const forged = new URL(connect.callback);
     forged.searchParams.set("state", "forged-state");
@@ -213,10 +270,12 @@ describe("Smartcar Connect through the local runtime", () => {
       tokenCalls: sim.requestCount({ path: "/oauth/token" }),
       credentials: await credentialItems(),
     }).toStrictEqual(before);
+    expect((await invites.get(invite))?.usedAt).toBeUndefined();
   });
 
-  it("refuses a tampered, or missing, session cookie, and stores nothing", async () => {
-    const connect = await startConnect();
+  it("refuses a tampered, or missing, session cookie, and stores nothing, nor uses the invite", async () => {
+    const invite = await makeInvite();
+    const connect = await startConnect(invite);
     const before = { tokenCalls: sim.requestCount({ path: "/oauth/token" }), credentials: await credentialItems() };
     const value = connect.cookie.slice(COOKIE_NAME.length + 1);
     const [payload = "", signature = ""] = value.split(".");
@@ -238,10 +297,12 @@ describe("Smartcar Connect through the local runtime", () => {
       tokenCalls: sim.requestCount({ path: "/oauth/token" }),
       credentials: await credentialItems(),
     }).toStrictEqual(before);
+    expect((await invites.get(invite))?.usedAt).toBeUndefined();
   });
 
-  it("reports an owner who denied access, and stores nothing", async () => {
-    const start = await fetch(`${runtime.url}/connect/smartcar`, { redirect: "manual" });
+  it("reports an owner who denied access, and stores nothing: the invite stays usable", async () => {
+    const invite = await makeInvite();
+    const start = await fetch(`${runtime.url}/connect/smartcar?invite=${invite}`, { redirect: "manual" });
     const cookie = (start.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
     const state = new URL(start.headers.get("location") ?? "").searchParams.get("state") ?? "";
     const before = await credentialItems();
@@ -252,10 +313,15 @@ describe("Smartcar Connect through the local runtime", () => {
       body: { error: "Smartcar Connect did not grant access (access_denied): nothing was connected" },
     });
     expect(await credentialItems()).toBe(before);
+    expect((await invites.get(invite))?.usedAt).toBeUndefined();
+    expect((await startConnect(invite)).callback.searchParams.get("code")).toStrictEqual(expect.any(String));
   });
 
   it("refuses an unknown time zone before redirecting", async () => {
-    const response = await fetch(`${runtime.url}/connect/smartcar?time_zone=Mars%2FOlympus`, { redirect: "manual" });
+    const invite = await makeInvite();
+    const response = await fetch(`${runtime.url}/connect/smartcar?invite=${invite}&time_zone=Mars%2FOlympus`, {
+      redirect: "manual",
+    });
     expect({ status: response.status, body: await response.json() }).toStrictEqual({
       status: 400,
       body: {
@@ -317,7 +383,10 @@ describe("Smartcar Connect through the local runtime", () => {
   });
 
   it("reconnecting resumes polling under the new credentials, keeping each vehicle's registration", async () => {
-    const connect = await startConnect("?time_zone=America/New_York");
+    const connect = await startConnect(
+      await makeInvite({ tags: ["ignored-on-reconnect"] }),
+      "&time_zone=America/New_York",
+    );
     const answer = await callback(connect.callback, connect.cookie);
     expect(answer.status).toBe(200);
     const ref = answer.body.credentialsRef;
@@ -326,6 +395,10 @@ describe("Smartcar Connect through the local runtime", () => {
       { id: "smartcar:sc-ev-1", displayName: "2022 TESLA Model 3", timeZone: "Europe/Berlin" },
       { id: "smartcar:sc-ev-2", displayName: "2020 NISSAN LEAF", timeZone: "Europe/Berlin" },
     ]);
+    expect(await registration("smartcar:sc-ev-1")).toMatchObject({
+      tags: [],
+      timeZone: "Europe/Berlin",
+    });
     expect(await registry.get("smartcar:sc-ev-1")).toMatchObject({
       credentialsRef: ref,
       needsReauth: false,
@@ -343,5 +416,140 @@ describe("Smartcar Connect through the local runtime", () => {
       timeout: 15_000,
       interval: 200,
     });
+  });
+
+  it("refuses to start without an invite, naming the parameter and how to get one", async () => {
+    const before = await spent();
+    for (const query of ["", "?invite=", "?time_zone=Europe/Berlin"]) {
+      expect(await refusedStart(query)).toStrictEqual({
+        status: 400,
+        setCookie: null,
+        body: { error: "invalid query", issues: [{ path: "query.invite", message: INVITE_REQUIRED }] },
+      });
+    }
+    expect(await spent()).toStrictEqual(before);
+  });
+
+  it("refuses an unknown invite with 403 and says nothing more", async () => {
+    const before = await spent();
+    for (const invite of [randomBytes(24).toString("base64url"), "not-an-invite"]) {
+      expect(await refusedStart(`?invite=${invite}`)).toStrictEqual({
+        status: 403,
+        setCookie: null,
+        body: { error: `unknown invite: check the link, or ${NEW_INVITE}` },
+      });
+    }
+    expect(await spent()).toStrictEqual(before);
+  });
+
+  it("refuses an expired invite with 403, before redirecting", async () => {
+    const before = await spent();
+    const expired = await makeInvite({ now: new Date(Date.now() - DEFAULT_INVITE_LIFETIME_MS - 1000) });
+    expect(await refusedStart(`?invite=${expired}`)).toStrictEqual({
+      status: 403,
+      setCookie: null,
+      body: { error: `this invite has expired: ${NEW_INVITE}` },
+    });
+    expect(await spent()).toStrictEqual(before);
+  });
+
+  it("refuses at the callback an invite that expired after its start, before the code is exchanged", async () => {
+    // Expires at the second boundary two to three seconds from now (expiries are whole seconds).
+    const expiresAt = Math.ceil(Date.now() / 1000) * 1000 + 2000;
+    const invite = await makeInvite({ now: new Date(expiresAt - DEFAULT_INVITE_LIFETIME_MS) });
+    const connect = await startConnect(invite);
+    const before = await spent();
+    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 50));
+    expect(await callback(connect.callback, connect.cookie)).toStrictEqual({
+      status: 403,
+      setCookie: null,
+      body: { error: `this invite has expired: ${NEW_INVITE}` },
+    });
+    expect(await spent()).toStrictEqual(before);
+    expect((await invites.get(invite))?.usedAt).toBeUndefined();
+  });
+
+  it("gives the vehicles it connects the invite's time zone and tags, through the link `dashlight connect invite` printed", async () => {
+    sim.addVehicle({ id: "sc-ev-3", make: "KIA", model: "EV6", year: 2023, location: { lat: 35.68, lon: 139.76 } });
+    const out: string[] = [];
+    const io = { out: { write: (text: string) => out.push(text) }, err: { write: (text: string) => out.push(text) } };
+    const code = await connectCommand(
+      ["invite", "--time-zone", "Asia/Tokyo", "--tags", "fleet,van"],
+      () => cliTarget(runtime),
+      io,
+    );
+    expect(code).toBe(0);
+    const link = new URL(out.join("").split("\n")[0] ?? "");
+    expect(`${link.origin}${link.pathname}`).toBe(`${runtime.url}/connect/smartcar`);
+
+    const connect = await followInviteLink(link);
+    const answer = await callback(connect.callback, connect.cookie);
+    expect(answer.status).toBe(200);
+    // New vehicles take the invite's; those registered before keep theirs (a reconnect).
+    expect(answer.body.vehicles).toStrictEqual([
+      { id: "smartcar:sc-ev-1", displayName: "2022 TESLA Model 3", timeZone: "Europe/Berlin" },
+      { id: "smartcar:sc-ev-2", displayName: "2020 NISSAN LEAF", timeZone: "Europe/Berlin" },
+      { id: "smartcar:sc-ev-3", displayName: "2023 KIA EV6", timeZone: "Asia/Tokyo" },
+    ]);
+    const vehicle = await registration("smartcar:sc-ev-3");
+    expect(vehicle).toStrictEqual({
+      id: "smartcar:sc-ev-3",
+      provider: "smartcar",
+      providerVehicleId: "sc-ev-3",
+      displayName: "2023 KIA EV6",
+      tags: ["fleet", "van"],
+      timeZone: "Asia/Tokyo",
+      contacts: [],
+      credentialsRef: answer.body.credentialsRef,
+      createdAt: vehicle.createdAt,
+    });
+    expect(await registration("smartcar:sc-ev-1")).toMatchObject({ tags: [] });
+  });
+
+  it("refuses a ?time_zone= that differs from the invite's, and accepts the same one", async () => {
+    const invite = await makeInvite({ timeZone: "Europe/Berlin" });
+    expect(await refusedStart(`?invite=${invite}&time_zone=America/New_York`)).toStrictEqual({
+      status: 400,
+      setCookie: null,
+      body: {
+        error: "invalid query",
+        issues: [
+          { path: "query.time_zone", message: "differs from the invite's time zone Europe/Berlin: leave it out" },
+        ],
+      },
+    });
+    expect((await startConnect(invite, "&time_zone=Europe/Berlin")).setCookie).toMatch(/^dashlight_smartcar_connect=/);
+  });
+
+  it("a used invite cannot be used again: a second flow is refused at its start, and tokens are stored once", async () => {
+    const invite = await makeInvite();
+    const first = await startConnect(invite);
+    const before = await spent();
+    expect((await callback(first.callback, first.cookie)).status).toBe(200);
+    expect(await refusedStart(`?invite=${invite}`)).toStrictEqual(USED);
+    // Replaying the first callback with its cookie (a second tab) is refused too, before any code exchange.
+    expect(await callback(first.callback, first.cookie)).toStrictEqual(USED);
+    expect(await spent()).toStrictEqual(oneConnectSince(before));
+  });
+
+  it("of two starts with one invite, the first callback wins and the second is refused before its code is exchanged", async () => {
+    const invite = await makeInvite();
+    const first = await startConnect(invite);
+    const second = await startConnect(invite);
+    const before = await spent();
+    const won = await callback(first.callback, first.cookie);
+    expect(won.status).toBe(200);
+    expect(await callback(second.callback, second.cookie)).toStrictEqual(USED);
+    expect(await spent()).toStrictEqual(oneConnectSince(before));
+    expect(await invites.get(invite)).toMatchObject({ credentialsRef: won.body.credentialsRef });
+  });
+
+  it("of two callbacks racing on one invite, exactly one connects", async () => {
+    const invite = await makeInvite();
+    const flows = [await startConnect(invite), await startConnect(invite)];
+    const before = await spent();
+    const answers = await Promise.all(flows.map((flow) => callback(flow.callback, flow.cookie)));
+    expect(answers.map((answer) => answer.status).sort()).toStrictEqual([200, 403]);
+    expect(await spent()).toStrictEqual(oneConnectSince(before));
   });
 });

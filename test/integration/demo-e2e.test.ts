@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import type { SignalSamples } from "#core/model/signals.ts";
 import type { Firing } from "#core/rules/state.ts";
@@ -9,9 +10,10 @@ import { type SmartcarSimulator, smartcarSimulatorEnv, startSmartcarSimulator } 
 import { getJson, queueDepth, startTestRuntime } from "#test/support/local-runtime.ts";
 
 /**
- * End to end, over real sockets: a simulated Smartcar EV, connected through the runtime's Connect flow, is polled by
- * the scheduler and a poll worker; when its charge crosses under 20 % unplugged, the poll's diff becomes an event,
- * the low-charge example rule fires, and the dispatcher performs its SMS action into the local outbox.
+ * End to end, over real sockets: a simulated Smartcar EV, connected through the runtime's Connect flow (from an
+ * invite in the runtime's table), is polled by the scheduler and a poll worker; when its charge crosses under 20 %
+ * unplugged, the poll's diff becomes an event, the low-charge example rule fires, and the dispatcher performs its SMS
+ * action into the local outbox.
  */
 const CLIENT = { id: "e2e-client", secret: "e2e-client-secret" };
 const VEHICLE = "smartcar:ev-e2e";
@@ -84,7 +86,8 @@ const settled = () =>
 
 describe("a simulated Smartcar EV crossing the low-charge threshold", () => {
   it("is polled, becomes an event, fires low-charge and puts its SMS in the outbox", async () => {
-    expect(await connectSmartcar(runtime.url, "America/Los_Angeles")).toStrictEqual([
+    const invites = new DynamoDbInviteStore(createDocumentClient(runtime.endpoints), runtime.provisioned.tableName);
+    expect(await connectSmartcar(runtime.url, "America/Los_Angeles", invites)).toStrictEqual([
       { id: VEHICLE, displayName: "2021 NISSAN LEAF" },
     ]);
 

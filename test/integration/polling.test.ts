@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createDocumentClient, createSqsClient } from "#adapters/aws-clients.ts";
+import { createDocumentClient } from "#adapters/aws-clients.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import type { SignalSamples } from "#core/model/signals.ts";
 import type { LocalRuntime } from "#local/runtime.ts";
 import { DIMO_SIM_ACCESS_TOKEN, type DimoSimulator, startDimoSimulator } from "#providers/dimo/simulator.ts";
-import { getJson, queueDepth, startTestRuntime } from "#test/support/local-runtime.ts";
+import { cliTarget, getJson, queueDepth, startTestRuntime } from "#test/support/local-runtime.ts";
 import { vehiclesCommand } from "../../cli/vehicles.ts";
 
 let runtime: LocalRuntime;
@@ -28,13 +28,7 @@ afterAll(async () => {
   await dimo?.stop();
 });
 
-const target = () => ({
-  describe: "the test runtime",
-  tableName: runtime.provisioned.tableName,
-  documentClient: createDocumentClient(runtime.endpoints),
-  sqsClient: createSqsClient(runtime.endpoints),
-  actionsQueue: runtime.provisioned.actionsQueue,
-});
+const target = () => cliTarget(runtime);
 const snapshotSignals = async () =>
   (
     (await getJson(`${runtime.url}/vehicles/${encodeURIComponent(VEHICLE)}`)).body.snapshot as {

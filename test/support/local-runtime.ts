@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { createDocumentClient, createSqsClient } from "#adapters/aws-clients.ts";
 import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
+import type { Target } from "../../cli/connection.ts";
 
 export const TEST_AUTOMATIC_SECRET = "test-automatic-secret";
 export const TEST_SMARTCAR_TOKEN = "test-smartcar-management-token";
@@ -27,6 +29,16 @@ export const startTestRuntime = (
     webhookSigningSecret: "test-webhook-signing-secret",
     tickIntervalMs: undefined,
   });
+
+/** Where the CLI's commands act when given the test runtime (as resolveTarget finds a running `npm start`). */
+export const cliTarget = (runtime: LocalRuntime): Target => ({
+  describe: "the test runtime",
+  apiUrl: runtime.url,
+  tableName: runtime.provisioned.tableName,
+  documentClient: createDocumentClient(runtime.endpoints),
+  sqsClient: createSqsClient(runtime.endpoints),
+  actionsQueue: runtime.provisioned.actionsQueue,
+});
 
 export const postJson = async (url: string, body: string, headers: Record<string, string> = {}) => {
   const response = await fetch(url, {

@@ -18,6 +18,7 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | outbox entry    | OUTBOX#<deliveryId>   | OUTBOX                           | OUTBOX                        | <createdAt>#<deliveryId> |
  * | poll schedule   | VEHICLE#<vehicleId>   | POLL                             | POLLDUE#<shard> (unless reauth)| <nextPollAt>#<vehicleId> |
  * | smartcar tokens | CREDENTIALS#<ref>     | SMARTCAR_TOKENS                  |                               |                          |
+ * | connect invite  | INVITE#<sha256 of id> | INVITE                           |                               |                          |
  *
  * Sort keys are chosen so one query (sk BETWEEN "PROFILE" AND "SNAPSHOT") reads a vehicle's
  * registration, rule states and snapshot together: "EVENT#" and "FIRING#" sort before "PROFILE".
@@ -27,6 +28,8 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * Smartcar tokens (one Connect authorization, shared by its vehicles through their credentialsRef) are sealed with
  * AES-256-GCM before they are written (never in the table in clear); they carry `expiresAt` = the refresh token's
  * expiry, after which they are useless.
+ * Connect invites are keyed by the SHA-256 (base64url) of their id, so the table never holds a usable invite; they
+ * carry `expiresAt` = the invite's expiry (the claim checks it too, as TTL deletion lags).
  */
 export const TABLE_KEYS = {
   partitionKey: "pk",
@@ -64,6 +67,8 @@ export const archiveGsi1pk = (provider: string, receivedAt: string) => `ARCHIVE#
 
 export const credentialsPk = (credentialsRef: string) => `CREDENTIALS#${credentialsRef}`;
 export const SMARTCAR_TOKENS_SK = "SMARTCAR_TOKENS";
+export const invitePk = (idHash: string) => `INVITE#${idHash}`;
+export const INVITE_SK = "INVITE";
 
 export const ACTION_CLAIM_KEY_PREFIX = "ACTION";
 export const ACTION_CLAIM_SK = "CLAIM";

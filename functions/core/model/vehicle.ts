@@ -29,6 +29,12 @@ export const isTimeZone = (zone: string): boolean => {
   }
 };
 
+/** A time zone the runtime knows, as `?time_zone=`, `--time-zone` and invites take it. */
+export const TimeZone = z.string().refine(isTimeZone, { message: "must be an IANA time zone such as Europe/Berlin" });
+
+/** Tags as the CLI takes them: `tagsOf("fleet,van")` → `["fleet", "van"]` (empty entries dropped). */
+export const tagsOf = (list: string): string[] => list.split(",").filter((tag) => tag.length > 0);
+
 export const Contact = z.object({
   name: z.string().min(1),
   phone: z

@@ -117,9 +117,15 @@ export class SmartcarOAuth {
 
   /**
    * Checks the callback's `state` against the session (SmartcarConnectError on mismatch, or when the owner denied
-   * access) and exchanges the code for tokens (ProviderAuthError when Smartcar rejects the code).
+   * access) and exchanges the code for tokens (ProviderAuthError when Smartcar rejects the code). `beforeCodeExchange`
+   * runs between the two: whatever it throws propagates and no code is exchanged (Dashlight claims the invite there).
    */
-  async completeConnect(callback: URL | URLSearchParams, session: ConnectSession, now: Date): Promise<SmartcarTokens> {
+  async completeConnect(
+    callback: URL | URLSearchParams,
+    session: ConnectSession,
+    now: Date,
+    beforeCodeExchange: () => Promise<void> = async () => {},
+  ): Promise<SmartcarTokens> {
     let parameters: URLSearchParams;
     try {
       parameters = oauth.validateAuthResponse(this.as, this.client, callback, session.state);
@@ -131,6 +137,7 @@ export class SmartcarOAuth {
         cause: error,
       });
     }
+    await beforeCodeExchange();
     const response = await this.tokenRequest("code exchange", () =>
       oauth.authorizationCodeGrantRequest(
         this.as,
@@ -395,8 +402,9 @@ export const createSmartcarTokenProvider = (options: SmartcarTokenProviderOption
 export type ConnectedSmartcarVehicle = Pick<VehicleAttributes, "id" | "make" | "model" | "year">;
 
 /**
- * The whole Connect callback: verify state, exchange the code, store the tokens under `credentialsRef`, and list
- * the vehicles the owner granted (GET /vehicles, then GET /vehicles/{id} for a display name).
+ * The whole Connect callback: verify state, run `beforeCodeExchange` (if given), exchange the code, store the tokens
+ * under `credentialsRef`, and list the vehicles the owner granted (GET /vehicles, then GET /vehicles/{id} for a
+ * display name).
  *
  * @example const { vehicles } = await completeSmartcarConnect({ oauth, api, store, callback, session, credentialsRef, now })
  */
@@ -408,8 +416,9 @@ export const completeSmartcarConnect = async (input: {
   session: ConnectSession;
   credentialsRef: string;
   now: Date;
+  beforeCodeExchange?: () => Promise<void>;
 }): Promise<{ tokens: SmartcarTokens; vehicles: ConnectedSmartcarVehicle[] }> => {
-  const tokens = await input.oauth.completeConnect(input.callback, input.session, input.now);
+  const tokens = await input.oauth.completeConnect(input.callback, input.session, input.now, input.beforeCodeExchange);
   await input.store.put(input.credentialsRef, tokens);
   const ids = await input.api.listVehicleIds(tokens.accessToken);
   const vehicles: ConnectedSmartcarVehicle[] = [];

@@ -8,14 +8,21 @@ export const smartcarDisplayName = (vehicle: ConnectedSmartcarVehicle): string =
   "Smartcar vehicle";
 
 /**
- * Registers the vehicles one Connect granted, under the credentials it stored, and puts each on the poll schedule.
- * A vehicle registered before (an owner reconnecting) keeps its name, tags, time zone, contacts and creation time:
- * only its credentials change, and its polling resumes (any needs-reauth mark is cleared).
+ * Registers the vehicles one Connect granted, under the credentials it stored, with the given time zone and tags
+ * (the invite's), and puts each on the poll schedule. A vehicle registered before (an owner reconnecting) keeps its
+ * name, tags, time zone, contacts and creation time: only its credentials change, and its polling resumes (any
+ * needs-reauth mark is cleared).
  *
- * @example await registerConnectedSmartcarVehicles({ vehicles, credentialsRef, timeZone: "UTC", now }, ports)
+ * @example await registerConnectedSmartcarVehicles({ vehicles, credentialsRef, timeZone: "UTC", tags: [], now }, ports)
  */
 export const registerConnectedSmartcarVehicles = async (
-  input: { vehicles: readonly ConnectedSmartcarVehicle[]; credentialsRef: string; timeZone: string; now: Date },
+  input: {
+    vehicles: readonly ConnectedSmartcarVehicle[];
+    credentialsRef: string;
+    timeZone: string;
+    tags: readonly string[];
+    now: Date;
+  },
   ports: VehicleRegistrationPorts & { getVehicle(id: Vehicle["id"]): Promise<Vehicle | undefined> },
 ): Promise<Vehicle[]> => {
   const registered: Vehicle[] = [];
@@ -27,7 +34,7 @@ export const registerConnectedSmartcarVehicles = async (
       provider: "smartcar",
       providerVehicleId: connected.id,
       displayName: existing?.displayName ?? smartcarDisplayName(connected),
-      tags: existing?.tags ?? [],
+      tags: existing?.tags ?? [...input.tags],
       timeZone: existing?.timeZone ?? input.timeZone,
       contacts: existing?.contacts ?? [],
       credentialsRef: input.credentialsRef,

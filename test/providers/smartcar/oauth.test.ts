@@ -123,6 +123,31 @@ describe("Smartcar Connect", () => {
     expect(sim.requestCount({ path: "/oauth/token" })).toBe(0);
   });
 
+  it("runs beforeCodeExchange after the state check and before the token request; what it throws stops the exchange", async () => {
+    const { url, session } = await smartcarOAuth.startConnect();
+    const callback = await approve(url);
+    const calls: string[] = [];
+    const forged = await thrown(
+      smartcarOAuth.completeConnect(callback, { ...session, state: "forged-state" }, NOW, async () => {
+        calls.push("forged");
+      }),
+    );
+    expect(forged).toBeInstanceOf(SmartcarConnectError);
+    const refusal = new Error("invite already used");
+    const refused = await thrown(
+      smartcarOAuth.completeConnect(callback, session, NOW, async () => {
+        calls.push(`refused, token requests so far: ${sim.requestCount({ path: "/oauth/token" })}`);
+        throw refusal;
+      }),
+    );
+    expect(refused).toBe(refusal);
+    await smartcarOAuth.completeConnect(callback, session, NOW, async () => {
+      calls.push(`allowed, token requests so far: ${sim.requestCount({ path: "/oauth/token" })}`);
+    });
+    expect(calls).toStrictEqual(["refused, token requests so far: 0", "allowed, token requests so far: 0"]);
+    expect(sim.requestCount({ path: "/oauth/token" })).toBe(1);
+  });
+
   it("reports an owner who denied access", async () => {
     const { session } = await smartcarOAuth.startConnect();
     const callback = new URL(`${REDIRECT}?error=access_denied&error_description=User+denied&state=${session.state}`);

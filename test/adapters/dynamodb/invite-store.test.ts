@@ -1,0 +1,125 @@
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
+import { TABLE_DEFINITION } from "#adapters/dynamodb/table.ts";
+import { InviteError, InviteExpiredError, InviteNotFoundError, InviteUsedError } from "#core/invites/errors.ts";
+import { type Invite, newInvite } from "#core/invites/invite.ts";
+import { type Engines, startEngines } from "#local/engines.ts";
+
+const NOW = new Date("2026-03-01T10:00:00.250Z");
+const HOUR = 3_600_000;
+
+let engines: Engines;
+let table = 0;
+
+beforeAll(async () => {
+  process.env.AWS_REGION ??= "us-east-1";
+  process.env.AWS_ACCESS_KEY_ID ??= "local";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+  engines = await startEngines({ dataDir: undefined });
+});
+afterAll(async () => {
+  await engines?.stop();
+});
+
+/** A fresh table per test, so each starts empty. */
+const freshStore = async () => {
+  const tableName = `invites-${++table}`;
+  const raw = new DynamoDBClient({ endpoint: engines.dynamodbEndpoint });
+  await raw.send(new CreateTableCommand({ TableName: tableName, ...TABLE_DEFINITION }));
+  const client = createDocumentClient({ dynamodb: engines.dynamodbEndpoint, sqs: undefined });
+  return {
+    store: new DynamoDbInviteStore(client, tableName),
+    scan: async () => (await raw.send(new ScanCommand({ TableName: tableName }))).Items ?? [],
+  };
+};
+
+const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+};
+
+const anInvite = (): Invite => newInvite({ timeZone: "Europe/Berlin", tags: ["fleet"], lifetimeMs: HOUR, now: NOW });
+
+describe("DynamoDbInviteStore", () => {
+  it("stores an invite and reads it back whole; an unknown id reads as undefined", async () => {
+    const { store } = await freshStore();
+    const invite = anInvite();
+    await store.create(invite);
+    expect(await store.get(invite.id)).toStrictEqual({
+      id: invite.id,
+      createdAt: "2026-03-01T10:00:00.250Z",
+      expiresAt: "2026-03-01T11:00:00.000Z",
+      timeZone: "Europe/Berlin",
+      tags: ["fleet"],
+    });
+    expect(await store.get(anInvite().id)).toBeUndefined();
+  });
+
+  it("never replaces an invite", async () => {
+    const { store, scan } = await freshStore();
+    const invite = anInvite();
+    await store.create(invite);
+    const error = await rejection(store.create({ ...invite, tags: ["other"] }));
+    expect([error instanceof InviteError, (error as Error).message]).toStrictEqual([
+      true,
+      "an invite with this id exists",
+    ]);
+    expect((await store.get(invite.id))?.tags).toStrictEqual(["fleet"]);
+    expect(await scan()).toHaveLength(1);
+  });
+
+  it("claims an unused invite once, recording when and for which credentials", async () => {
+    const { store } = await freshStore();
+    const invite = anInvite();
+    await store.create(invite);
+    const at = new Date("2026-03-01T10:30:00.000Z");
+    const claimed = await store.claim(invite.id, { at, credentialsRef: "smartcar-1" });
+    expect(claimed).toStrictEqual({ ...invite, usedAt: at.toISOString(), credentialsRef: "smartcar-1" });
+    expect(await store.get(invite.id)).toStrictEqual(claimed);
+    expect(await rejection(store.claim(invite.id, { at, credentialsRef: "smartcar-2" }))).toBeInstanceOf(
+      InviteUsedError,
+    );
+    expect(await store.get(invite.id)).toStrictEqual(claimed);
+  });
+
+  it("refuses to claim an unknown invite, writing nothing", async () => {
+    const { store, scan } = await freshStore();
+    const error = await rejection(store.claim(anInvite().id, { at: NOW, credentialsRef: "smartcar-1" }));
+    expect(error).toBeInstanceOf(InviteNotFoundError);
+    expect(await scan()).toStrictEqual([]);
+  });
+
+  it("refuses to claim an invite from its expiry on, even before the TTL deletes it", async () => {
+    const { store } = await freshStore();
+    const invite = anInvite();
+    await store.create(invite);
+    const expiry = Date.parse(invite.expiresAt);
+    const error = await rejection(store.claim(invite.id, { at: new Date(expiry), credentialsRef: "smartcar-1" }));
+    expect(error).toBeInstanceOf(InviteExpiredError);
+    expect(await store.get(invite.id)).toStrictEqual(invite);
+    expect((await store.claim(invite.id, { at: new Date(expiry - 1), credentialsRef: "smartcar-1" })).usedAt).toBe(
+      "2026-03-01T10:59:59.999Z",
+    );
+  });
+
+  it("of ten concurrent claims of one invite, exactly one succeeds", async () => {
+    const { store } = await freshStore();
+    const invite = anInvite();
+    await store.create(invite);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => store.claim(invite.id, { at: NOW, credentialsRef: `smartcar-${i}` })),
+    );
+    const won = outcomes.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+    expect(won).toHaveLength(1);
+    expect(
+      outcomes.filter((outcome) => outcome.status === "rejected" && outcome.reason instanceof InviteUsedError),
+    ).toHaveLength(9);
+    expect(await store.get(invite.id)).toStrictEqual(won[0]);
+  });
+});
