@@ -2,20 +2,25 @@ import { parseArgs } from "node:util";
 import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
 import {
   DEFAULT_INVITE_LIFETIME_MS,
+  DEFAULT_INVITE_VEHICLES,
   MAX_INVITE_LIFETIME_MS,
+  MAX_INVITE_VEHICLES,
   MIN_INVITE_LIFETIME_MS,
   newInvite,
 } from "#core/invites/invite.ts";
-import { isTimeZone, tagsOf } from "#core/model/vehicle.ts";
 import { formatDuration, parseDuration } from "#core/rules/duration.ts";
 import type { Target } from "./connection.ts";
+import { tagsFlag, timeZoneFlag } from "./flags.ts";
 
 type Output = { write(text: string): unknown };
 type Io = { out: Output; err: Output };
 
-export const CONNECT_USAGE = `usage: dashlight connect invite [--time-zone Europe/Berlin] [--tags a,b] [--expires 7d] [--api-url <url>]
-  --time-zone  time zone of the vehicles connected through the invite (default: the link's &time_zone=, else UTC)
-  --tags       tags of those vehicles, comma-separated
+export const CONNECT_USAGE = `usage: dashlight connect invite [--vehicles 1] [--time-zone Europe/Berlin] [--tags a,b] [--expires 7d] [--api-url <url>]
+  --vehicles   how many of the owner's cars the invite connects (default 1: Smartcar Connect lets the owner select
+               only one; at most ${MAX_INVITE_VEHICLES})
+  --time-zone  IANA time zone of the vehicles connected through the invite, stored by its canonical name; not a UTC
+               offset (default: the link's &time_zone=, else UTC)
+  --tags       tags of those vehicles, comma-separated (each trimmed; letters, digits and - _ . : /)
   --expires    how long the invite can be used: 30m, 12h, 7d (default 7d, at most 30d)
   --api-url    base URL of the HTTP API for the link: the local runtime's by default; required for a deployment
                (DASHLIGHT_TABLE_NAME set), where it is the stack output ApiUrl
@@ -37,11 +42,12 @@ export const connectCommand = async (
     io.err.write(CONNECT_USAGE);
     return 2;
   }
-  let values: { "time-zone"?: string; tags?: string; expires?: string; "api-url"?: string };
+  let values: { vehicles?: string; "time-zone"?: string; tags?: string; expires?: string; "api-url"?: string };
   try {
     ({ values } = parseArgs({
       args: rest,
       options: {
+        vehicles: { type: "string" },
         "time-zone": { type: "string" },
         tags: { type: "string" },
         expires: { type: "string" },
@@ -54,9 +60,21 @@ export const connectCommand = async (
     io.err.write(`${(error as Error).message}\n${CONNECT_USAGE}`);
     return 2;
   }
-  const timeZone = values["time-zone"];
-  if (timeZone !== undefined && !isTimeZone(timeZone)) {
-    io.err.write(`--time-zone: unknown IANA time zone ${JSON.stringify(timeZone)}\n`);
+  const vehicles = values.vehicles === undefined ? DEFAULT_INVITE_VEHICLES : vehicleCountOf(values.vehicles);
+  if (vehicles === undefined) {
+    io.err.write(
+      `--vehicles: must be a whole number from 1 to ${MAX_INVITE_VEHICLES}, got ${JSON.stringify(values.vehicles)}\n`,
+    );
+    return 2;
+  }
+  const timeZone = values["time-zone"] === undefined ? { value: undefined } : timeZoneFlag(values["time-zone"]);
+  if ("error" in timeZone) {
+    io.err.write(timeZone.error);
+    return 2;
+  }
+  const tags = tagsFlag(values.tags ?? "");
+  if ("error" in tags) {
+    io.err.write(tags.error);
     return 2;
   }
   const lifetimeMs = values.expires === undefined ? DEFAULT_INVITE_LIFETIME_MS : parseDuration(values.expires);
@@ -69,7 +87,8 @@ export const connectCommand = async (
   const givenApiUrl = values["api-url"];
   if (givenApiUrl !== undefined && linkBaseOf(givenApiUrl) === undefined) {
     io.err.write(
-      `--api-url: must be an https URL without query (http only on this machine), got ${JSON.stringify(givenApiUrl)}\n`,
+      "--api-url: must be an https URL (http only to this machine: localhost, 127.0.0.1 or [::1]) without query, " +
+        `fragment or credentials, got ${JSON.stringify(givenApiUrl)}\n`,
     );
     return 2;
   }
@@ -81,15 +100,28 @@ export const connectCommand = async (
     );
     return 2;
   }
-  const invite = newInvite({ timeZone, tags: tagsOf(values.tags ?? ""), lifetimeMs, now: now() });
+  const invite = newInvite({
+    timeZone: timeZone.value,
+    tags: tags.value,
+    vehicles,
+    lifetimeMs,
+    now: now(),
+  });
   await new DynamoDbInviteStore(resolved.documentClient, resolved.tableName).create(invite);
   io.out.write(
     `${base}/connect/smartcar?invite=${invite.id}\n` +
-      `single use, expires ${invite.expiresAt} (in ${formatDuration(lifetimeMs)}); ` +
+      `single use for ${invite.vehicles === 1 ? "1 vehicle" : `up to ${invite.vehicles} vehicles`}, expires ${invite.expiresAt} (in ${formatDuration(lifetimeMs)}); ` +
       `vehicles connected through it get time zone ${invite.timeZone ?? "UTC (unless the link adds &time_zone=)"}, ` +
       `tags ${invite.tags.length === 0 ? "none" : invite.tags.join(",")}; stored in ${resolved.describe}\n`,
   );
   return 0;
+};
+
+/** `--vehicles`: a whole number from 1 to MAX_INVITE_VEHICLES, else undefined. */
+const vehicleCountOf = (text: string): number | undefined => {
+  if (!/^[0-9]{1,3}$/.test(text)) return undefined;
+  const count = Number(text);
+  return count >= 1 && count <= MAX_INVITE_VEHICLES ? count : undefined;
 };
 
 /**

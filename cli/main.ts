@@ -15,8 +15,9 @@ commands:
   rules replay --from <iso> --to <iso> [--vehicle <id>] [--rules <dir>] [--data-dir <dir>]
                               backtest the rules on the events the local runtime stored (reads only)
   vehicles add|list|remove    register vehicles to poll (the running npm start, or DASHLIGHT_TABLE_NAME's deployment)
-  connect invite [--time-zone <tz>] [--tags a,b] [--expires 7d] [--api-url <url>]
-                              make a single-use Smartcar Connect link for a car owner (same table as vehicles)
+  connect invite [--vehicles 1] [--time-zone <tz>] [--tags a,b] [--expires 7d] [--api-url <url>]
+                              make a single-use Smartcar Connect link for a car owner, for one car unless
+                              --vehicles says more (same table as vehicles)
   actions redrive             move dead-lettered actions back to the actions queue after a fix
 `;
 

@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
-import { isTimeZone, Provider, tagsOf, Vehicle, VehicleId, vehicleIdOf } from "#core/model/vehicle.ts";
+import { Provider, Vehicle, VehicleId, vehicleIdOf } from "#core/model/vehicle.ts";
 import { registerVehicle } from "#core/vehicles/register-vehicle.ts";
 import type { Target } from "./connection.ts";
+import { tagsFlag, timeZoneFlag } from "./flags.ts";
 
 type Output = { write(text: string): unknown };
 type Io = { out: Output; err: Output };
@@ -11,6 +12,8 @@ type Io = { out: Output; err: Output };
 const USAGE = `usage:
   dashlight vehicles add <provider> <provider vehicle id> --name <name> --credentials <ref>
                          [--tags a,b] [--time-zone Europe/Berlin] [--no-poll]
+      --tags       comma-separated, each trimmed; letters, digits and - _ . : /
+      --time-zone  IANA time zone (default UTC), stored by its canonical name; not a UTC offset
   dashlight vehicles list
   dashlight vehicles remove <vehicle id>
 `;
@@ -54,8 +57,14 @@ const add = async (args: readonly string[], target: Target, io: Io): Promise<num
     io.err.write(USAGE);
     return 2;
   }
-  if (!isTimeZone(values["time-zone"])) {
-    io.err.write(`--time-zone: unknown IANA time zone ${JSON.stringify(values["time-zone"])}\n`);
+  const timeZone = timeZoneFlag(values["time-zone"]);
+  if ("error" in timeZone) {
+    io.err.write(timeZone.error);
+    return 2;
+  }
+  const tags = tagsFlag(values.tags);
+  if ("error" in tags) {
+    io.err.write(tags.error);
     return 2;
   }
   const vehicle = Vehicle.parse({
@@ -63,8 +72,8 @@ const add = async (args: readonly string[], target: Target, io: Io): Promise<num
     provider: provider.data,
     providerVehicleId,
     displayName: values.name,
-    tags: tagsOf(values.tags),
-    timeZone: values["time-zone"],
+    tags: tags.value,
+    timeZone: timeZone.value,
     contacts: [],
     credentialsRef: values.credentials,
     createdAt: new Date().toISOString(),

@@ -188,7 +188,7 @@ export const registerDemoFleet = async (options: {
   };
   if (options.providers.smartcar) {
     const invites = new DynamoDbInviteStore(documentClient, options.runtime.provisioned.tableName);
-    const connected = await connectSmartcar(options.url, options.timeZone, invites);
+    const connected = await connectSmartcar(options.url, options.timeZone, invites, 1);
     for (const vehicle of connected) fleet.push({ ...vehicle, provider: "smartcar" });
   }
   for (const provider of ["dimo", "ovms"] as const) {
@@ -212,9 +212,11 @@ export const registerDemoFleet = async (options: {
 };
 
 /**
- * Smartcar Connect as the operator and the owner's browser would do it: an invite in the time zone is made in
- * `invites` (by default the table of the local runtime this process started last, which startLocalRuntime names in
- * the environment for its handlers), then its link is followed. The callback is replayed on the runtime's own
+ * Smartcar Connect as the operator and the owner's browser would do it: an invite in the time zone, for `vehicles`
+ * cars, is made in `invites` (by default the table of the local runtime this process started last, which
+ * startLocalRuntime names in the environment for its handlers), then its link is followed. By default the invite
+ * admits the simulator's whole fleet in one Connect (bench/poll.ts connects hundreds), which only code can make: the
+ * CLI's `--vehicles` stops at MAX_INVITE_VEHICLES. The callback is replayed on the runtime's own
  * address (the redirect URI may name another port when the runtime listens on an ephemeral one, as behind a reverse
  * proxy).
  */
@@ -222,8 +224,9 @@ export const connectSmartcar = async (
   url: string,
   timeZone: string,
   invites: Pick<InviteStore, "create"> = inProcessInviteStore(),
+  vehicles = SIMULATED_FLEET,
 ): Promise<Omit<DemoVehicle, "provider">[]> => {
-  const invite = newInvite({ timeZone, tags: [], lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: new Date() });
+  const invite = newInvite({ timeZone, tags: [], vehicles, lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: new Date() });
   await invites.create(invite);
   const start = await fetch(`${url}/connect/smartcar?invite=${invite.id}`, { redirect: "manual" });
   if (start.status !== 302) throw new Error(`GET /connect/smartcar answered ${start.status}`);
@@ -240,6 +243,9 @@ export const connectSmartcar = async (
   }
   return body.vehicles.map(({ id, displayName }) => ({ id, displayName }));
 };
+
+/** More cars than any simulated fleet here connects at once. */
+const SIMULATED_FLEET = 100_000;
 
 const inProcessInviteStore = () => {
   const config = tableConfigFromEnv();

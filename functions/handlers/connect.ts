@@ -8,9 +8,22 @@ import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
 import { smartcarFromEnv } from "#adapters/providers/smartcar.ts";
-import { InviteExpiredError, InviteRefusedError, InviteUsedError } from "#core/invites/errors.ts";
-import { type Invite, usableInvite } from "#core/invites/invite.ts";
-import { TimeZone, type Vehicle } from "#core/model/vehicle.ts";
+import {
+  InviteExpiredError,
+  InviteNotFoundError,
+  InviteRefusedError,
+  InviteUsedError,
+  InviteVehicleLimitError,
+} from "#core/invites/errors.ts";
+import {
+  type Invite,
+  InviteKey,
+  type InviteRecord,
+  inviteKeyOf,
+  isInviteId,
+  usableInvite,
+} from "#core/invites/invite.ts";
+import { normalisedTimeZone, TimeZone, type Vehicle } from "#core/model/vehicle.ts";
 import { ProviderAuthError } from "#core/providers/errors.ts";
 import { SmartcarConnectDeniedError, SmartcarConnectError } from "#providers/smartcar/errors.ts";
 import { completeSmartcarConnect } from "#providers/smartcar/oauth.ts";
@@ -42,7 +55,8 @@ const COOKIE_PATH = "/connect/smartcar";
 const SESSION_SECONDS = 600;
 /** Time zone of newly connected vehicles unless the invite or `?time_zone=` names one (as `dashlight vehicles add`). */
 const DEFAULT_TIME_ZONE = "UTC";
-const START_AGAIN = "start again at GET /connect/smartcar";
+/** The session cannot go on, but the invite is still usable (never claimed, or released). */
+const START_AGAIN = "open your invite link again";
 const INVITE_REQUIRED =
   "required: Connect is by invitation; open the invite link you were given (the operator makes one with `npx dashlight connect invite`)";
 const NEW_INVITE = "ask the operator for a new invite link";
@@ -63,18 +77,22 @@ const Session = z.object({
   state: z.string().min(1),
   codeVerifier: z.string().min(1),
   timeZone: z.string(),
-  invite: z.string().min(1),
+  /** inviteKeyOf the invite's id: the cookie is signed, not encrypted, so it never carries a usable invite. */
+  inviteKey: InviteKey,
 });
 
 /**
- * GET /connect/smartcar?invite=<id>[&time_zone=Europe/Berlin]: checks that the invite exists, is unused and has not
- * expired (403 otherwise, saying which), then redirects the owner to Smartcar Connect; the OAuth state, PKCE
- * verifier, invite id and time zone (the invite's, else `?time_zone=`, else UTC) wait in a signed, HttpOnly,
- * SameSite=Lax cookie for ten minutes. Starting does not use the invite up.
+ * GET /connect/smartcar?invite=<id>[&time_zone=Europe/Berlin]: checks that the invite exists (an id not shaped like
+ * one is refused unread), is unused and has not expired (403 otherwise, saying which), then redirects the owner to
+ * Smartcar Connect (with single_select when the invite is for one vehicle); the OAuth state, PKCE verifier, the
+ * invite's key (the SHA-256 of its id, never the id) and time zone (the invite's, else `?time_zone=`, else UTC) wait
+ * in a signed, HttpOnly, SameSite=Lax cookie for ten minutes. Starting does not use the invite up.
  * GET /connect/smartcar/callback: checks the cookie and the state, claims the invite (one conditional write: of two
  * browsers racing on one invite, the second is refused here, before its code is exchanged), exchanges the code,
- * stores the tokens (sealed) under a new credentials reference, and registers, with the invite's time zone and tags,
- * and schedules polling of every vehicle the owner granted.
+ * lists the vehicles granted (403 when more than the invite allows), stores the tokens (sealed) under a new
+ * credentials reference, and registers, with the invite's time zone and tags, and schedules polling of every
+ * vehicle the owner granted. When anything fails after the claim and before registering, the claim is released, so
+ * the owner can open the same link again. A 403 at the callback clears the session cookie.
  * Answers a short HTML page, or JSON to `Accept: application/json`.
  */
 const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -89,19 +107,17 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
       );
     }
     const invite = await checkedInvite(query.data.invite, now);
-    if (
-      invite.timeZone !== undefined &&
-      query.data.time_zone !== undefined &&
-      query.data.time_zone !== invite.timeZone
-    ) {
+    // Invites made before time zones were normalised may hold a name as typed (`europe/berlin`).
+    const inviteZone = invite.timeZone === undefined ? undefined : normalisedTimeZone(invite.timeZone);
+    if (inviteZone !== undefined && query.data.time_zone !== undefined && query.data.time_zone !== inviteZone) {
       throw badRequest("invalid query", [
-        { path: "query.time_zone", message: `differs from the invite's time zone ${invite.timeZone}: leave it out` },
+        { path: "query.time_zone", message: `differs from the invite's time zone ${inviteZone}: leave it out` },
       ]);
     }
-    const timeZone = invite.timeZone ?? query.data.time_zone ?? DEFAULT_TIME_ZONE;
-    const { url, session } = await smartcar.oauth.startConnect();
+    const timeZone = inviteZone ?? query.data.time_zone ?? DEFAULT_TIME_ZONE;
+    const { url, session } = await smartcar.oauth.startConnect({ singleSelect: invite.vehicles === 1 });
     const value = signValue(
-      { ...session, timeZone, invite: invite.id },
+      { ...session, timeZone, inviteKey: inviteKeyOf(invite.id) },
       cookieSecret,
       new Date(now.getTime() + SESSION_SECONDS * 1000),
     );
@@ -122,8 +138,9 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
   if (!session.success) throw badRequest(`the Connect session cookie is invalid or expired; ${START_AGAIN}`);
 
   const credentialsRef = `smartcar-${randomBytes(12).toString("hex")}`;
+  const inviteKey = session.data.inviteKey;
   let connected: Awaited<ReturnType<typeof completeSmartcarConnect>>;
-  let claimed: Invite | undefined;
+  let claimed: InviteRecord | undefined;
   try {
     connected = await completeSmartcarConnect({
       oauth: smartcar.oauth,
@@ -134,37 +151,25 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
       credentialsRef,
       now,
       beforeCodeExchange: async () => {
-        claimed = await invites.claim(session.data.invite, { at: now, credentialsRef });
+        claimed = await invites.claim(inviteKey, { at: now, credentialsRef });
+      },
+      checkGrant: (vehicleIds) => {
+        const allowed = claimed?.vehicles ?? 1;
+        if (vehicleIds.length > allowed) throw new InviteVehicleLimitError(allowed, vehicleIds.length);
       },
     });
+    if (claimed === undefined) throw new Error("Connect completed without claiming its invite");
   } catch (error) {
-    if (error instanceof InviteRefusedError) throw inviteForbidden(error);
-    if (error instanceof SmartcarConnectDeniedError) {
-      throw badRequest(
-        `Smartcar Connect did not grant access (${error.error}): nothing was connected`,
-        undefined,
-        error,
-      );
-    }
-    if (error instanceof SmartcarConnectError) {
-      throw badRequest(
-        `the callback does not belong to this Connect session (state mismatch or no code); ${START_AGAIN}`,
-        undefined,
-        error,
-      );
-    }
-    if (error instanceof ProviderAuthError) {
-      throw badRequest(`Smartcar refused the authorization code (used or expired); ${START_AGAIN}`, undefined, error);
-    }
-    throw error;
+    // Nothing is connected: the invite goes back to the owner (only this claim is undone).
+    if (claimed !== undefined) await release(inviteKey, credentialsRef);
+    throw callbackRefusal(error);
   }
-  if (claimed === undefined) throw new Error("Connect completed without claiming its invite");
   const registered = await registerConnectedSmartcarVehicles(
     { vehicles: connected.vehicles, credentialsRef, timeZone: session.data.timeZone, tags: claimed.tags, now },
     { vehicles, polls, getVehicle: (id) => vehicles.getVehicle(id) },
   );
   logger.info("smartcar connected", { credentialsRef, vehicleIds: registered.map((vehicle) => vehicle.id) });
-  const clear = { "set-cookie": setCookie(COOKIE, "", sessionCookie(0)), "cache-control": "no-store" };
+  const clear = { ...CLEAR_SESSION, "cache-control": "no-store" };
   const body = {
     credentialsRef,
     vehicles: registered.map(({ id, displayName, timeZone }) => ({ id, displayName, timeZone })),
@@ -176,9 +181,13 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
   return { statusCode: 200, headers: { "content-type": "text/html; charset=utf-8", ...clear }, body: page(registered) };
 };
 
-/** The invite, if it can be used now; else 403 saying whether it is unknown, used or expired, and nothing more. */
+/**
+ * The invite, if it can be used now; else 403 saying whether it is unknown, used or expired, and nothing more. An id
+ * not shaped like one is unknown without a read.
+ */
 const checkedInvite = async (id: string, now: Date): Promise<Invite> => {
   try {
+    if (!isInviteId(id)) throw new InviteNotFoundError();
     return usableInvite(await invites.get(id), now);
   } catch (error) {
     if (error instanceof InviteRefusedError) throw inviteForbidden(error);
@@ -186,14 +195,59 @@ const checkedInvite = async (id: string, now: Date): Promise<Invite> => {
   }
 };
 
-const inviteForbidden = (error: InviteRefusedError) => {
-  if (error instanceof InviteUsedError) return forbidden(`this invite was already used: ${NEW_INVITE}`, error);
-  if (error instanceof InviteExpiredError) return forbidden(`this invite has expired: ${NEW_INVITE}`, error);
-  return forbidden(`unknown invite: check the link, or ${NEW_INVITE}`, error);
+/** Undoes this callback's claim; a failure to is logged (the invite stays used) and the owner's answer stands. */
+const release = async (inviteKey: string, credentialsRef: string) => {
+  try {
+    if (!(await invites.release(inviteKey, credentialsRef))) {
+      logger.warn("invite claim not released: no longer held by this Connect", { credentialsRef });
+    }
+  } catch (error) {
+    logger.error("invite claim not released", { credentialsRef, error: error as Error });
+  }
+};
+
+/** What the owner is told when the callback fails before anything was connected (the invite is usable again). */
+const callbackRefusal = (error: unknown) => {
+  if (error instanceof InviteRefusedError) return inviteForbidden(error, CLEAR_SESSION);
+  if (error instanceof SmartcarConnectDeniedError) {
+    return badRequest(
+      `Smartcar Connect did not grant access (${error.error}): nothing was connected`,
+      undefined,
+      error,
+    );
+  }
+  if (error instanceof SmartcarConnectError) {
+    return badRequest(
+      `the callback does not belong to this Connect session (state mismatch or no code); ${START_AGAIN}`,
+      undefined,
+      error,
+    );
+  }
+  if (error instanceof ProviderAuthError) {
+    return badRequest(`Smartcar refused the authorization code (used or expired); ${START_AGAIN}`, undefined, error);
+  }
+  return error;
+};
+
+const inviteForbidden = (error: InviteRefusedError, headers?: Record<string, string>) => {
+  if (error instanceof InviteUsedError) return forbidden(`this invite was already used: ${NEW_INVITE}`, error, headers);
+  if (error instanceof InviteExpiredError) return forbidden(`this invite has expired: ${NEW_INVITE}`, error, headers);
+  if (error instanceof InviteVehicleLimitError) {
+    const allowed = `${error.allowed} vehicle${error.allowed === 1 ? "" : "s"}`;
+    return forbidden(
+      `this invite connects at most ${allowed} and Smartcar granted ${error.granted}: nothing was connected; ` +
+        `${START_AGAIN} and select at most ${allowed}`,
+      error,
+      headers,
+    );
+  }
+  return forbidden(`unknown invite: check the link, or ${NEW_INVITE}`, error, headers);
 };
 
 const sessionCookie = (maxAgeSeconds: number) =>
   ({ maxAgeSeconds, path: COOKIE_PATH, secure: secureCookie, sameSite: "Lax" }) as const;
+/** Ends the Connect session in the browser: after a success, or a refusal no retry of this session can pass. */
+const CLEAR_SESSION = { "set-cookie": setCookie(COOKIE, "", sessionCookie(0)) };
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.codePointAt(0)};`);
 

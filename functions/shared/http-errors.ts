@@ -8,19 +8,23 @@ import { logger } from "./logger.ts";
 export class HttpError extends Error {
   override name = "HttpError";
   readonly expose = true;
+  /** Response headers the error handler adds (e.g. a Set-Cookie that clears a session). */
+  readonly headers: Record<string, string>;
   constructor(
     readonly statusCode: number,
     body: Record<string, unknown>,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { headers?: Record<string, string> },
   ) {
     super(JSON.stringify(body), options);
+    this.headers = options?.headers ?? {};
   }
 }
 
 export const badRequest = (message: string, issues?: readonly { path: string; message: string }[], cause?: unknown) =>
   new HttpError(400, issues === undefined ? { error: message } : { error: message, issues }, { cause });
 export const unauthorized = (message: string) => new HttpError(401, { error: message });
-export const forbidden = (message: string, cause?: unknown) => new HttpError(403, { error: message }, { cause });
+export const forbidden = (message: string, cause?: unknown, headers?: Record<string, string>) =>
+  new HttpError(403, { error: message }, { cause, ...(headers === undefined ? {} : { headers }) });
 export const notFound = (message: string) => new HttpError(404, { error: message });
 export const payloadTooLarge = (limitBytes: number) =>
   new HttpError(413, { error: `request body is larger than ${limitBytes} bytes` });

@@ -69,7 +69,17 @@ const storedItem = async (id: string) =>
 describe("dashlight connect invite", () => {
   it("prints a single-use link on the running runtime's URL and stores the invite under the hash of its id", async () => {
     const result = await run(
-      ["invite", "--time-zone", "Europe/Berlin", "--tags", "fleet,,van", "--expires", "12h"],
+      [
+        "invite",
+        "--vehicles",
+        "2",
+        "--time-zone",
+        "europe/berlin",
+        "--tags",
+        " fleet ,, van , fleet ",
+        "--expires",
+        "12h",
+      ],
       localRuntime,
     );
     const id = idOf(result.out);
@@ -77,7 +87,7 @@ describe("dashlight connect invite", () => {
       code: 0,
       out:
         `${runtime.url}/connect/smartcar?invite=${id}\n` +
-        "single use, expires 2026-03-01T22:00:00.000Z (in 12h); vehicles connected through it get time zone " +
+        "single use for up to 2 vehicles, expires 2026-03-01T22:00:00.000Z (in 12h); vehicles connected through it get time zone " +
         `Europe/Berlin, tags fleet,van; stored in the local runtime at ${runtime.url}\n`,
       err: "",
     });
@@ -88,6 +98,7 @@ describe("dashlight connect invite", () => {
       createdAt: { S: "2026-03-01T10:00:00.000Z" },
       expiresAt: { N: String(Date.parse("2026-03-01T22:00:00.000Z") / 1000) },
       tags: { L: [{ S: "fleet" }, { S: "van" }] },
+      vehicles: { N: "2" },
       timeZone: { S: "Europe/Berlin" },
     });
     expect(JSON.stringify(await scanTable(runtime))).not.toContain(id);
@@ -101,7 +112,7 @@ describe("dashlight connect invite", () => {
       code: 0,
       out:
         `${runtime.url}/connect/smartcar?invite=${id}\n` +
-        "single use, expires 2026-03-08T10:00:00.000Z (in 7d); vehicles connected through it get time zone " +
+        "single use for 1 vehicle, expires 2026-03-08T10:00:00.000Z (in 7d); vehicles connected through it get time zone " +
         `UTC (unless the link adds &time_zone=), tags none; stored in the local runtime at ${runtime.url}\n`,
       err: "",
     });
@@ -112,6 +123,7 @@ describe("dashlight connect invite", () => {
       createdAt: { S: "2026-03-01T10:00:00.000Z" },
       expiresAt: { N: String(Date.parse("2026-03-08T10:00:00.000Z") / 1000) },
       tags: { L: [] },
+      vehicles: { N: "1" },
     });
   });
 
@@ -135,7 +147,7 @@ describe("dashlight connect invite", () => {
         code: 0,
         out:
           `${base}/connect/smartcar?invite=${idOf(result.out)}\n` +
-          "single use, expires 2026-03-31T10:00:00.000Z (in 30d); vehicles connected through it get time zone " +
+          "single use for 1 vehicle, expires 2026-03-31T10:00:00.000Z (in 30d); vehicles connected through it get time zone " +
           "UTC (unless the link adds &time_zone=), tags none; stored in table dashlight\n",
         err: "",
       });
@@ -147,6 +159,24 @@ describe("dashlight connect invite", () => {
     const before = (await inviteItems()).length;
     const refusals: [string[], string][] = [
       [["--time-zone", "Mars/Olympus"], '--time-zone: unknown IANA time zone "Mars/Olympus"\n'],
+      ...["+01:00", "-0500"].map((zone): [string[], string] => [
+        [`--time-zone=${zone}`],
+        `--time-zone: "${zone}" is a UTC offset, not a time zone: use an IANA name such as Europe/Berlin\n`,
+      ]),
+      ...["0", "51", "two", "1.5", "", "-1"].map((vehicles): [string[], string] => [
+        [`--vehicles=${vehicles}`],
+        `--vehicles: must be a whole number from 1 to 50, got "${vehicles}"\n`,
+      ]),
+      ...[
+        ["fleet van", "fleet van"],
+        ["ok,-van", "-van"],
+        ['fleet,"van"', '\\"van\\"'],
+        ["a".repeat(65), "a".repeat(65)],
+      ].map(([tags = "", bad = ""]): [string[], string] => [
+        ["--tags", tags],
+        `--tags: "${bad}" is not a tag: a tag is letters, digits and - _ . : / (starting with a letter or digit), ` +
+          "at most 64 characters\n",
+      ]),
       ...["31d", "30d1m", "30s", "0d", "soon", "7"].map((expires): [string[], string] => [
         ["--expires", expires],
         `--expires: must be a duration from 1m to 30d such as 30m, 12h or 7d, got "${expires}"\n`,
@@ -154,11 +184,14 @@ describe("dashlight connect invite", () => {
       ...[
         "http://api.example.com/",
         "https://api.example.com/?stage=prod",
+        "https://api.example.com/#prod",
+        "https://user:secret@api.example.com/",
         "ftp://api.example.com",
         "api.example.com",
       ].map((apiUrl): [string[], string] => [
         ["--api-url", apiUrl],
-        `--api-url: must be an https URL without query (http only on this machine), got "${apiUrl}"\n`,
+        "--api-url: must be an https URL (http only to this machine: localhost, 127.0.0.1 or [::1]) without query, " +
+          `fragment or credentials, got "${apiUrl}"\n`,
       ]),
     ];
     for (const [flags, err] of refusals) {
@@ -185,7 +218,7 @@ describe("dashlight connect invite", () => {
       const result = await run(["invite", "--expires", expires], localRuntime);
       expect([result.code, result.out.split("\n")[1]?.split(";")[0]]).toStrictEqual([
         0,
-        `single use, expires ${at} (in ${expires})`,
+        `single use for 1 vehicle, expires ${at} (in ${expires})`,
       ]);
     }
   });

@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDocumentClient } from "#adapters/aws-clients.ts";
 import { AesGcmSealer } from "#adapters/crypto/aes-gcm-sealer.ts";
@@ -29,10 +30,14 @@ const TOKEN_KEY = randomBytes(32);
 const SIM_NOW = Date.parse("2026-03-01T10:00:00.000Z");
 const OBSERVED_AT = new Date(SIM_NOW).toISOString();
 const COOKIE_NAME = "dashlight_smartcar_connect";
-const START_AGAIN = "start again at GET /connect/smartcar";
+const START_AGAIN = "open your invite link again";
 const NEW_INVITE = "ask the operator for a new invite link";
-/** What a start or a callback with an invite used before gets: no session, nothing more. */
+/** The Set-Cookie that ends the Connect session (after a success, and with a 403 at the callback). */
+const CLEAR_COOKIE = "dashlight_smartcar_connect=; Max-Age=0; Path=/connect/smartcar; HttpOnly; SameSite=Lax";
+/** What a start with an invite used before gets: no session, nothing more. */
 const USED = { status: 403, setCookie: null, body: { error: `this invite was already used: ${NEW_INVITE}` } };
+/** What a callback with an invite used before gets: its session ends. */
+const USED_AT_CALLBACK = { ...USED, setCookie: CLEAR_COOKIE };
 const INVITE_REQUIRED =
   "required: Connect is by invitation; open the invite link you were given (the operator makes one with `npx dashlight connect invite`)";
 
@@ -89,11 +94,12 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-/** A new invite, as `dashlight connect invite` makes it; its id. */
-const makeInvite = async (options: { timeZone?: string; tags?: string[]; now?: Date } = {}) => {
+/** A new invite, as `dashlight connect invite` makes it (for one vehicle unless told); its id. */
+const makeInvite = async (options: { timeZone?: string; tags?: string[]; vehicles?: number; now?: Date } = {}) => {
   const invite = newInvite({
     timeZone: options.timeZone,
     tags: options.tags ?? [],
+    ...(options.vehicles === undefined ? {} : { vehicles: options.vehicles }),
     lifetimeMs: DEFAULT_INVITE_LIFETIME_MS,
     now: options.now ?? new Date(),
   });
@@ -143,6 +149,39 @@ const callback = async (url: URL | string, cookie: string | undefined) => {
   };
 };
 
+/** The signed session cookie's payload (signed, not encrypted: the browser can read it). */
+const sessionPayload = (cookie: string) =>
+  JSON.parse(
+    Buffer.from(cookie.slice(COOKIE_NAME.length + 1).split(".")[0] ?? "", "base64url").toString("utf8"),
+  ) as Record<string, unknown>;
+
+/** GET /connect/smartcar?invite=…: the session cookie and the Connect URL, not yet followed. */
+const startOnly = async (invite: string) => {
+  const start = await fetch(`${runtime.url}/connect/smartcar?invite=${invite}`, { redirect: "manual" });
+  expect(start.status).toBe(302);
+  return {
+    cookie: (start.headers.get("set-cookie") ?? "").split(";")[0] ?? "",
+    authorize: new URL(start.headers.get("location") ?? ""),
+  };
+};
+
+/** Smartcar's (auto-approved) Connect page at `authorize`: the callback URL on the runtime. */
+const approveAt = async (authorize: URL) => {
+  const approved = await fetch(authorize, { redirect: "manual" });
+  expect(approved.status).toBe(302);
+  const redirect = new URL(approved.headers.get("location") ?? "");
+  return new URL(`${redirect.pathname}${redirect.search}`, runtime.url);
+};
+
+/** GET /connect/smartcar refused for its ?time_zone=. */
+const timeZoneRefused = (message: string) => ({
+  status: 400,
+  setCookie: null,
+  body: { error: "invalid query", issues: [{ path: "query.time_zone", message }] },
+});
+
+const UNKNOWN = { status: 403, setCookie: null, body: { error: `unknown invite: check the link, or ${NEW_INVITE}` } };
+
 /** The vehicle's registration, as the management API shows it. */
 const registration = async (vehicleId: string) =>
   (
@@ -177,8 +216,10 @@ let firstRef = "";
 
 describe("Smartcar Connect through the local runtime", () => {
   it("redirects to Connect, registers the owner's vehicles from the callback and polls them", async () => {
-    const invite = await makeInvite();
+    const invite = await makeInvite({ vehicles: 2 });
     const connect = await startConnect(invite, "&time_zone=Europe/Berlin");
+    // An invite for several vehicles lets the owner select several.
+    expect(connect.authorize.searchParams.has("single_select")).toBe(false);
     expect(connect.setCookie).toMatch(
       /^dashlight_smartcar_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/connect\/smartcar; HttpOnly; SameSite=Lax$/,
     );
@@ -197,9 +238,7 @@ describe("Smartcar Connect through the local runtime", () => {
         { id: "smartcar:sc-ev-2", displayName: "2020 NISSAN LEAF", timeZone: "Europe/Berlin" },
       ],
     });
-    expect(answer.setCookie).toBe(
-      "dashlight_smartcar_connect=; Max-Age=0; Path=/connect/smartcar; HttpOnly; SameSite=Lax",
-    );
+    expect(answer.setCookie).toBe(CLEAR_COOKIE);
     expect(await invites.get(invite)).toMatchObject({ usedAt: expect.any(String), credentialsRef: firstRef });
 
     const vehicle = await registration("smartcar:sc-ev-1");
@@ -384,7 +423,7 @@ describe("Smartcar Connect through the local runtime", () => {
 
   it("reconnecting resumes polling under the new credentials, keeping each vehicle's registration", async () => {
     const connect = await startConnect(
-      await makeInvite({ tags: ["ignored-on-reconnect"] }),
+      await makeInvite({ tags: ["ignored-on-reconnect"], vehicles: 2 }),
       "&time_zone=America/New_York",
     );
     const answer = await callback(connect.callback, connect.cookie);
@@ -462,7 +501,7 @@ describe("Smartcar Connect through the local runtime", () => {
     await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 50));
     expect(await callback(connect.callback, connect.cookie)).toStrictEqual({
       status: 403,
-      setCookie: null,
+      setCookie: CLEAR_COOKIE,
       body: { error: `this invite has expired: ${NEW_INVITE}` },
     });
     expect(await spent()).toStrictEqual(before);
@@ -474,7 +513,7 @@ describe("Smartcar Connect through the local runtime", () => {
     const out: string[] = [];
     const io = { out: { write: (text: string) => out.push(text) }, err: { write: (text: string) => out.push(text) } };
     const code = await connectCommand(
-      ["invite", "--time-zone", "Asia/Tokyo", "--tags", "fleet,van"],
+      ["invite", "--vehicles", "3", "--time-zone", "asia/tokyo", "--tags", " fleet , van "],
       () => cliTarget(runtime),
       io,
     );
@@ -508,16 +547,9 @@ describe("Smartcar Connect through the local runtime", () => {
 
   it("refuses a ?time_zone= that differs from the invite's, and accepts the same one", async () => {
     const invite = await makeInvite({ timeZone: "Europe/Berlin" });
-    expect(await refusedStart(`?invite=${invite}&time_zone=America/New_York`)).toStrictEqual({
-      status: 400,
-      setCookie: null,
-      body: {
-        error: "invalid query",
-        issues: [
-          { path: "query.time_zone", message: "differs from the invite's time zone Europe/Berlin: leave it out" },
-        ],
-      },
-    });
+    expect(await refusedStart(`?invite=${invite}&time_zone=America/New_York`)).toStrictEqual(
+      timeZoneRefused("differs from the invite's time zone Europe/Berlin: leave it out"),
+    );
     expect((await startConnect(invite, "&time_zone=Europe/Berlin")).setCookie).toMatch(/^dashlight_smartcar_connect=/);
   });
 
@@ -528,7 +560,7 @@ describe("Smartcar Connect through the local runtime", () => {
     expect((await callback(first.callback, first.cookie)).status).toBe(200);
     expect(await refusedStart(`?invite=${invite}`)).toStrictEqual(USED);
     // Replaying the first callback with its cookie (a second tab) is refused too, before any code exchange.
-    expect(await callback(first.callback, first.cookie)).toStrictEqual(USED);
+    expect(await callback(first.callback, first.cookie)).toStrictEqual(USED_AT_CALLBACK);
     expect(await spent()).toStrictEqual(oneConnectSince(before));
   });
 
@@ -539,7 +571,7 @@ describe("Smartcar Connect through the local runtime", () => {
     const before = await spent();
     const won = await callback(first.callback, first.cookie);
     expect(won.status).toBe(200);
-    expect(await callback(second.callback, second.cookie)).toStrictEqual(USED);
+    expect(await callback(second.callback, second.cookie)).toStrictEqual(USED_AT_CALLBACK);
     expect(await spent()).toStrictEqual(oneConnectSince(before));
     expect(await invites.get(invite)).toMatchObject({ credentialsRef: won.body.credentialsRef });
   });
@@ -551,5 +583,131 @@ describe("Smartcar Connect through the local runtime", () => {
     const answers = await Promise.all(flows.map((flow) => callback(flow.callback, flow.cookie)));
     expect(answers.map((answer) => answer.status).sort()).toStrictEqual([200, 403]);
     expect(await spent()).toStrictEqual(oneConnectSince(before));
+  });
+  it("a code Smartcar refuses answers 400 and releases the invite: the same link then connects", async () => {
+    const invite = await makeInvite({ vehicles: 3 });
+    const connect = await startConnect(invite);
+    const before = await spent();
+    const bogus = new URL(connect.callback);
+    bogus.searchParams.set("code", "bogus-code");
+    expect(await callback(bogus, connect.cookie)).toStrictEqual({
+      status: 400,
+      setCookie: null,
+      body: { error: "Smartcar refused the authorization code (used or expired); open your invite link again" },
+    });
+    // The code went to Smartcar and was refused; nothing was stored, and the invite is as it was made.
+    expect(await spent()).toStrictEqual({ ...before, tokenCalls: before.tokenCalls + 1 });
+    const stored = await invites.get(invite);
+    expect([stored?.usedAt, stored?.credentialsRef]).toStrictEqual([undefined, undefined]);
+
+    const again = await startConnect(invite);
+    const answer = await callback(again.callback, again.cookie);
+    expect(answer.status).toBe(200);
+    expect(await invites.get(invite)).toMatchObject({ credentialsRef: answer.body.credentialsRef });
+  });
+
+  it("a failure after the code exchange (listing the vehicles) stores no tokens and releases the invite", async () => {
+    const invite = await makeInvite({ vehicles: 3 });
+    const connect = await startConnect(invite);
+    const before = await spent();
+    // Every attempt of the client (3) fails, so the callback does.
+    sim.script({ kind: "fail", status: 500, path: "/vehicles", method: "GET", times: 3 });
+    const failed = await fetch(connect.callback, { headers: { accept: "application/json", cookie: connect.cookie } });
+    expect(failed.status).toBe(500);
+    await failed.body?.cancel();
+    expect(await spent()).toStrictEqual({ ...before, tokenCalls: before.tokenCalls + 1 });
+    expect((await invites.get(invite))?.usedAt).toBeUndefined();
+  });
+
+  it("an invite connects one vehicle by default: Connect asks for single_select, a grant of more is refused, nothing is kept and the invite is released", async () => {
+    const invite = await makeInvite();
+    const { cookie, authorize } = await startOnly(invite);
+    expect(authorize.searchParams.get("single_select")).toBe("true");
+    // The owner's browser holds the Connect URL: without single_select, Smartcar lets them select every car.
+    authorize.searchParams.delete("single_select");
+    const tampered = await approveAt(authorize);
+    const before = await spent();
+    const refsBefore = await Promise.all(
+      ["smartcar:sc-ev-1", "smartcar:sc-ev-2", "smartcar:sc-ev-3"].map(
+        async (id) => (await registry.get(id))?.credentialsRef,
+      ),
+    );
+    expect(await callback(tampered, cookie)).toStrictEqual({
+      status: 403,
+      setCookie: CLEAR_COOKIE,
+      body: {
+        error:
+          "this invite connects at most 1 vehicle and Smartcar granted 3: nothing was connected; " +
+          "open your invite link again and select at most 1 vehicle",
+      },
+    });
+    expect(await spent()).toStrictEqual({ ...before, tokenCalls: before.tokenCalls + 1 });
+    expect(
+      await Promise.all(
+        ["smartcar:sc-ev-1", "smartcar:sc-ev-2", "smartcar:sc-ev-3"].map(
+          async (id) => (await registry.get(id))?.credentialsRef,
+        ),
+      ),
+    ).toStrictEqual(refsBefore);
+    expect((await invites.get(invite))?.usedAt).toBeUndefined();
+
+    const again = await startConnect(invite);
+    expect(again.authorize.searchParams.get("single_select")).toBe("true");
+    const answer = await callback(again.callback, again.cookie);
+    expect([answer.status, answer.body.vehicles]).toStrictEqual([
+      200,
+      [{ id: "smartcar:sc-ev-1", displayName: "2022 TESLA Model 3", timeZone: "Europe/Berlin" }],
+    ]);
+  });
+
+  it("keeps the invite's SHA-256 in the session cookie, never the invite id", async () => {
+    const invite = await makeInvite();
+    const connect = await startConnect(invite);
+    expect(sessionPayload(connect.cookie)).toStrictEqual({
+      state: expect.any(String),
+      codeVerifier: expect.any(String),
+      timeZone: "UTC",
+      inviteKey: createHash("sha256").update(invite).digest("base64url"),
+      exp: expect.any(Number),
+    });
+    expect(JSON.stringify(sessionPayload(connect.cookie))).not.toContain(invite);
+  });
+
+  it("refuses an ?invite= not shaped like an invite id with the unknown-invite 403, without reading the table", async () => {
+    const send = vi.spyOn(DynamoDBDocumentClient.prototype, "send");
+    const inviteReads = () =>
+      send.mock.calls.filter(
+        ([command]) => command instanceof GetCommand && String(command.input.Key?.pk).startsWith("INVITE#"),
+      ).length;
+    try {
+      for (const invite of ["not-an-invite", "A".repeat(31), "A".repeat(33), `${"A".repeat(31)}=`, "%00".repeat(32)]) {
+        expect(await refusedStart(`?invite=${encodeURIComponent(invite)}`)).toStrictEqual(UNKNOWN);
+      }
+      expect(inviteReads()).toBe(0);
+      // A well-formed unknown id is read (so the spy does see the handler's reads).
+      expect(await refusedStart(`?invite=${randomBytes(24).toString("base64url")}`)).toStrictEqual(UNKNOWN);
+      expect(inviteReads()).toBe(1);
+    } finally {
+      send.mockRestore();
+    }
+  });
+
+  it("takes time zones by their canonical IANA names, compares them so, and refuses UTC offsets", async () => {
+    const plain = await makeInvite();
+    expect(sessionPayload((await startConnect(plain, "&time_zone=europe/berlin")).cookie).timeZone).toBe(
+      "Europe/Berlin",
+    );
+    expect(await refusedStart(`?invite=${plain}&time_zone=%2B01:00`)).toStrictEqual(
+      timeZoneRefused("a UTC offset is not a time zone: use an IANA name such as Europe/Berlin"),
+    );
+    // An invite stored with its time zone as typed (before names were normalised) is compared by canonical name.
+    const legacy = newInvite({ tags: [], lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: new Date() });
+    await invites.create({ ...legacy, timeZone: "europe/berlin" });
+    expect(sessionPayload((await startConnect(legacy.id, "&time_zone=Europe/Berlin")).cookie).timeZone).toBe(
+      "Europe/Berlin",
+    );
+    expect(await refusedStart(`?invite=${legacy.id}&time_zone=utc`)).toStrictEqual(
+      timeZoneRefused("differs from the invite's time zone Europe/Berlin: leave it out"),
+    );
   });
 });

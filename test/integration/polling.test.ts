@@ -97,4 +97,36 @@ describe("polling a DIMO vehicle through the local runtime", () => {
     }[];
     expect(events.filter((event) => event.type === "vehicle.error")).toHaveLength(1);
   });
+  it("`vehicles add` stores tags trimmed and the time zone by its canonical name, and refuses bad ones naming the flag", async () => {
+    const run = async (...flags: string[]) => {
+      let out = "";
+      const io = { out: { write: (text: string) => (out += text) }, err: { write: (text: string) => (out += text) } };
+      const code = await vehiclesCommand(
+        ["add", "dimo", "8", "--name", "Van 8", "--credentials", "fleet", "--no-poll", ...flags],
+        target,
+        io,
+      );
+      return [code, out];
+    };
+    expect(await run("--tags=-van")).toStrictEqual([
+      2,
+      '--tags: "-van" is not a tag: a tag is letters, digits and - _ . : / (starting with a letter or digit), at most 64 characters\n',
+    ]);
+    expect(await run("--time-zone", "+01:00")).toStrictEqual([
+      2,
+      '--time-zone: "+01:00" is a UTC offset, not a time zone: use an IANA name such as Europe/Berlin\n',
+    ]);
+    expect(await run("--time-zone", "Mars/Olympus")).toStrictEqual([
+      2,
+      '--time-zone: unknown IANA time zone "Mars/Olympus"\n',
+    ]);
+    expect((await getJson(`${runtime.url}/vehicles/dimo%3A8`)).status).toBe(404);
+    expect(await run("--tags", " fleet , van ,", "--time-zone", "europe/berlin")).toStrictEqual([
+      0,
+      "registered dimo:8 (Van 8) in the test runtime\n",
+    ]);
+    expect(
+      ((await getJson(`${runtime.url}/vehicles/dimo%3A8`)).body as { vehicle: Record<string, unknown> }).vehicle,
+    ).toMatchObject({ tags: ["fleet", "van"], timeZone: "Europe/Berlin" });
+  });
 });

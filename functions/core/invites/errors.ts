@@ -31,3 +31,14 @@ export class InviteUsedError extends InviteRefusedError {
     super("invite already used");
   }
 }
+
+/** A Connect granted more vehicles than the invite allows; nothing of it is kept. */
+export class InviteVehicleLimitError extends InviteRefusedError {
+  override name = "InviteVehicleLimitError";
+  constructor(
+    readonly allowed: number,
+    readonly granted: number,
+  ) {
+    super(`invite allows ${allowed} vehicle${allowed === 1 ? "" : "s"}, Connect granted ${granted}`);
+  }
+}

@@ -95,11 +95,14 @@ export class SmartcarOAuth {
   }
 
   /**
-   * The Connect URL and the session to keep until the callback.
+   * The Connect URL and the session to keep until the callback. `singleSelect` asks Connect's `single_select=true`:
+   * the owner can select only one vehicle (otherwise any number of theirs).
    *
-   * @example const { url, session } = await smartcarOAuth.startConnect(); // 302 to url, keep session in a cookie
+   * @example const { url, session } = await smartcarOAuth.startConnect({ singleSelect: true }); // 302 to url, keep session in a cookie
    */
-  async startConnect(options: { forceApproval?: boolean } = {}): Promise<{ url: URL; session: ConnectSession }> {
+  async startConnect(
+    options: { forceApproval?: boolean; singleSelect?: boolean } = {},
+  ): Promise<{ url: URL; session: ConnectSession }> {
     const state = oauth.generateRandomState();
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const url = new URL(this.authorizeUrl);
@@ -112,6 +115,7 @@ export class SmartcarOAuth {
     url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
     url.searchParams.set("code_challenge_method", "S256");
     if (options.forceApproval) url.searchParams.set("approval_prompt", "force");
+    if (options.singleSelect) url.searchParams.set("single_select", "true");
     return { url, session: { state, codeVerifier } };
   }
 
@@ -402,9 +406,10 @@ export const createSmartcarTokenProvider = (options: SmartcarTokenProviderOption
 export type ConnectedSmartcarVehicle = Pick<VehicleAttributes, "id" | "make" | "model" | "year">;
 
 /**
- * The whole Connect callback: verify state, run `beforeCodeExchange` (if given), exchange the code, store the tokens
- * under `credentialsRef`, and list the vehicles the owner granted (GET /vehicles, then GET /vehicles/{id} for a
- * display name).
+ * The whole Connect callback: verify state, run `beforeCodeExchange` (if given), exchange the code, list the vehicles
+ * the owner granted (GET /vehicles), run `checkGrant` on their ids (what it throws propagates: nothing is stored),
+ * read each one's display name (GET /vehicles/{id}), and only then store the tokens under `credentialsRef`, so a
+ * Connect that fails anywhere stores nothing.
  *
  * @example const { vehicles } = await completeSmartcarConnect({ oauth, api, store, callback, session, credentialsRef, now })
  */
@@ -417,10 +422,11 @@ export const completeSmartcarConnect = async (input: {
   credentialsRef: string;
   now: Date;
   beforeCodeExchange?: () => Promise<void>;
+  checkGrant?: (vehicleIds: readonly string[]) => void;
 }): Promise<{ tokens: SmartcarTokens; vehicles: ConnectedSmartcarVehicle[] }> => {
   const tokens = await input.oauth.completeConnect(input.callback, input.session, input.now, input.beforeCodeExchange);
-  await input.store.put(input.credentialsRef, tokens);
   const ids = await input.api.listVehicleIds(tokens.accessToken);
+  input.checkGrant?.(ids);
   const vehicles: ConnectedSmartcarVehicle[] = [];
   for (const id of ids) {
     const { make, model, year } = await input.api.getVehicleAttributes(tokens.accessToken, id);
@@ -431,5 +437,6 @@ export const completeSmartcarConnect = async (input: {
       ...(year === undefined ? {} : { year }),
     });
   }
+  await input.store.put(input.credentialsRef, tokens);
   return { tokens, vehicles };
 };

@@ -122,7 +122,10 @@ export type SmartcarSimulatorOptions = {
   now?: () => number;
   /** Access token lifetime. Default 7200 s, as Smartcar's. */
   accessTokenTtlS?: number;
-  /** Vehicles GET /oauth/authorize grants (auto-approved). Default: all. */
+  /**
+   * Vehicles GET /oauth/authorize grants (auto-approved). Default: all. With `single_select=true` in the Connect URL
+   * the owner can select only one: the first of them.
+   */
   connectVehicleIds?: string[];
   port?: number;
 };
@@ -717,15 +720,19 @@ export const startSmartcarSimulator = async (options: SmartcarSimulatorOptions =
     }
   };
 
-  /** Connect, auto-approved: redirects back with a code for `connectVehicleIds` (or every vehicle). */
+  /**
+   * Connect, auto-approved: redirects back with a code for `connectVehicleIds` (or every vehicle); with
+   * `single_select=true`, as Smartcar documents it, the owner selects only one vehicle, here the first.
+   */
   const authorizeEndpoint = (query: URLSearchParams): ApiAnswer => {
     const redirectUri = query.get("redirect_uri");
     if (query.get("client_id") !== clientId || redirectUri === null || query.get("response_type") !== "code") {
       return { status: 400, body: { error: "invalid_request" } };
     }
     const challenge = query.get("code_challenge");
+    const selectable = options.connectVehicleIds ?? [...states.keys()];
     const code = issueAuthorizationCode({
-      vehicleIds: options.connectVehicleIds ?? [...states.keys()],
+      vehicleIds: query.get("single_select") === "true" ? selectable.slice(0, 1) : selectable,
       redirectUri,
       ...(challenge === null ? {} : { codeChallenge: challenge }),
     });

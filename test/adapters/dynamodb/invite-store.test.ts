@@ -1,10 +1,16 @@
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+} from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, type GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "#adapters/aws-clients.ts";
 import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
 import { TABLE_DEFINITION } from "#adapters/dynamodb/table.ts";
 import { InviteError, InviteExpiredError, InviteNotFoundError, InviteUsedError } from "#core/invites/errors.ts";
-import { type Invite, newInvite } from "#core/invites/invite.ts";
+import { type Invite, inviteKeyOf, newInvite } from "#core/invites/invite.ts";
 import { type Engines, startEngines } from "#local/engines.ts";
 
 const NOW = new Date("2026-03-01T10:00:00.250Z");
@@ -57,6 +63,7 @@ describe("DynamoDbInviteStore", () => {
       expiresAt: "2026-03-01T11:00:00.000Z",
       timeZone: "Europe/Berlin",
       tags: ["fleet"],
+      vehicles: 1,
     });
     expect(await store.get(anInvite().id)).toBeUndefined();
   });
@@ -79,18 +86,19 @@ describe("DynamoDbInviteStore", () => {
     const invite = anInvite();
     await store.create(invite);
     const at = new Date("2026-03-01T10:30:00.000Z");
-    const claimed = await store.claim(invite.id, { at, credentialsRef: "smartcar-1" });
-    expect(claimed).toStrictEqual({ ...invite, usedAt: at.toISOString(), credentialsRef: "smartcar-1" });
-    expect(await store.get(invite.id)).toStrictEqual(claimed);
-    expect(await rejection(store.claim(invite.id, { at, credentialsRef: "smartcar-2" }))).toBeInstanceOf(
+    const { id, ...record } = invite;
+    const claimed = await store.claim(inviteKeyOf(id), { at, credentialsRef: "smartcar-1" });
+    expect(claimed).toStrictEqual({ ...record, usedAt: at.toISOString(), credentialsRef: "smartcar-1" });
+    expect(await store.get(id)).toStrictEqual({ id, ...claimed });
+    expect(await rejection(store.claim(inviteKeyOf(id), { at, credentialsRef: "smartcar-2" }))).toBeInstanceOf(
       InviteUsedError,
     );
-    expect(await store.get(invite.id)).toStrictEqual(claimed);
+    expect(await store.get(id)).toStrictEqual({ id, ...claimed });
   });
 
   it("refuses to claim an unknown invite, writing nothing", async () => {
     const { store, scan } = await freshStore();
-    const error = await rejection(store.claim(anInvite().id, { at: NOW, credentialsRef: "smartcar-1" }));
+    const error = await rejection(store.claim(inviteKeyOf(anInvite().id), { at: NOW, credentialsRef: "smartcar-1" }));
     expect(error).toBeInstanceOf(InviteNotFoundError);
     expect(await scan()).toStrictEqual([]);
   });
@@ -100,10 +108,11 @@ describe("DynamoDbInviteStore", () => {
     const invite = anInvite();
     await store.create(invite);
     const expiry = Date.parse(invite.expiresAt);
-    const error = await rejection(store.claim(invite.id, { at: new Date(expiry), credentialsRef: "smartcar-1" }));
+    const key = inviteKeyOf(invite.id);
+    const error = await rejection(store.claim(key, { at: new Date(expiry), credentialsRef: "smartcar-1" }));
     expect(error).toBeInstanceOf(InviteExpiredError);
     expect(await store.get(invite.id)).toStrictEqual(invite);
-    expect((await store.claim(invite.id, { at: new Date(expiry - 1), credentialsRef: "smartcar-1" })).usedAt).toBe(
+    expect((await store.claim(key, { at: new Date(expiry - 1), credentialsRef: "smartcar-1" })).usedAt).toBe(
       "2026-03-01T10:59:59.999Z",
     );
   });
@@ -113,13 +122,66 @@ describe("DynamoDbInviteStore", () => {
     const invite = anInvite();
     await store.create(invite);
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => store.claim(invite.id, { at: NOW, credentialsRef: `smartcar-${i}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        store.claim(inviteKeyOf(invite.id), { at: NOW, credentialsRef: `smartcar-${i}` }),
+      ),
     );
     const won = outcomes.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
     expect(won).toHaveLength(1);
     expect(
       outcomes.filter((outcome) => outcome.status === "rejected" && outcome.reason instanceof InviteUsedError),
     ).toHaveLength(9);
-    expect(await store.get(invite.id)).toStrictEqual(won[0]);
+    expect(await store.get(invite.id)).toStrictEqual({ id: invite.id, ...won[0] });
+  });
+
+  it("stores how many vehicles an invite connects", async () => {
+    const { store } = await freshStore();
+    const invite = newInvite({ tags: [], vehicles: 7, lifetimeMs: HOUR, now: NOW });
+    await store.create(invite);
+    expect((await store.get(invite.id))?.vehicles).toBe(7);
+  });
+
+  it("releases only its own claim: the invite is usable again, and another claim is left alone", async () => {
+    const { store } = await freshStore();
+    const invite = anInvite();
+    await store.create(invite);
+    const key = inviteKeyOf(invite.id);
+    await store.claim(key, { at: NOW, credentialsRef: "smartcar-1" });
+    expect(await store.release(key, "smartcar-other")).toBe(false);
+    expect((await store.get(invite.id))?.credentialsRef).toBe("smartcar-1");
+    expect(await store.release(key, "smartcar-1")).toBe(true);
+    expect(await store.get(invite.id)).toStrictEqual(invite);
+    expect(await store.release(key, "smartcar-1")).toBe(false);
+    expect(await store.release(inviteKeyOf(anInvite().id), "smartcar-1")).toBe(false);
+    expect((await store.claim(key, { at: NOW, credentialsRef: "smartcar-2" })).credentialsRef).toBe("smartcar-2");
+  });
+
+  it("reads with ConsistentRead after a failed claim, so it sees the write that beat it", async () => {
+    const sent: unknown[] = [];
+    const client = {
+      send: async (command: unknown) => {
+        sent.push(command);
+        if (command instanceof UpdateCommand) {
+          throw new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} });
+        }
+        return {
+          Item: {
+            createdAt: NOW.toISOString(),
+            expiresAt: NOW.getTime() / 1000 + 3600,
+            tags: [],
+            usedAt: NOW.toISOString(),
+          },
+        };
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const key = inviteKeyOf(anInvite().id);
+    const error = await rejection(new DynamoDbInviteStore(client, "t").claim(key, { at: NOW, credentialsRef: "r" }));
+    expect(error).toBeInstanceOf(InviteUsedError);
+    expect(sent.map((command) => command?.constructor.name)).toStrictEqual(["UpdateCommand", "GetCommand"]);
+    expect((sent[1] as GetCommand).input).toStrictEqual({
+      TableName: "t",
+      Key: { pk: `INVITE#${key}`, sk: "INVITE" },
+      ConsistentRead: true,
+    });
   });
 });

@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { InviteError, InviteExpiredError, InviteNotFoundError, InviteUsedError } from "#core/invites/errors.ts";
 import {
   DEFAULT_INVITE_LIFETIME_MS,
+  inviteKeyOf,
+  isInviteId,
   MAX_INVITE_LIFETIME_MS,
   MIN_INVITE_LIFETIME_MS,
   newInvite,
@@ -27,6 +30,7 @@ describe("newInvite", () => {
       createdAt: "2026-03-01T10:00:00.750Z",
       expiresAt: "2026-03-08T10:00:00.000Z",
       tags: [],
+      vehicles: 1,
     });
     expect(invite.id).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(Buffer.from(invite.id, "base64url")).toHaveLength(24);
@@ -53,6 +57,44 @@ describe("newInvite", () => {
     expect(() =>
       newInvite({ timeZone: "Mars/Olympus", tags: [], lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: NOW }),
     ).toThrow("must be an IANA time zone such as Europe/Berlin");
+  });
+});
+
+describe("invite time zones, tags and vehicles", () => {
+  it("stores the canonical IANA name of the time zone, and refuses a UTC offset", () => {
+    const make = (timeZone: string) =>
+      newInvite({ timeZone, tags: [], lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: NOW }).timeZone;
+    expect(["utc", "europe/berlin", "EST", "US/Pacific"].map(make)).toStrictEqual([
+      "UTC",
+      "Europe/Berlin",
+      "America/Panama",
+      "America/Los_Angeles",
+    ]);
+    expect(() => make("+01:00")).toThrow("a UTC offset is not a time zone: use an IANA name such as Europe/Berlin");
+  });
+
+  it("refuses a tag that is not one, and a vehicle count under 1 or not whole", () => {
+    expect(() => newInvite({ tags: [" fleet"], lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: NOW })).toThrow(
+      "a tag is letters, digits and - _ . : / (starting with a letter or digit), at most 64 characters",
+    );
+    for (const vehicles of [0, 1.5]) {
+      expect(() => newInvite({ tags: [], vehicles, lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: NOW })).toThrow();
+    }
+    expect(newInvite({ tags: [], vehicles: 3, lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: NOW }).vehicles).toBe(3);
+  });
+});
+
+describe("invite ids and keys", () => {
+  it("tells an id's shape: 32 base64url characters", () => {
+    const id = newInvite({ tags: [], lifetimeMs: MIN_INVITE_LIFETIME_MS, now: NOW }).id;
+    expect(
+      [id, "A".repeat(31), "A".repeat(33), `${"A".repeat(31)}=`, `${"A".repeat(31)}+`, ""].map(isInviteId),
+    ).toStrictEqual([true, false, false, false, false, false]);
+  });
+
+  it("keys an invite by the base64url SHA-256 of its id", () => {
+    expect(inviteKeyOf("abc")).toBe(createHash("sha256").update("abc").digest("base64url"));
+    expect(inviteKeyOf("abc")).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });
 
