@@ -15,6 +15,7 @@
  * budget's share: budget / 24. Polling stops for the day when the budget is spent, so the sustained rate is the lower.
  */
 import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
 import { DynamoDbPollRegistry } from "#adapters/dynamodb/poll-registry.ts";
 import { DynamoDbVehicleStore } from "#adapters/dynamodb/vehicle-store.ts";
 import type { Provider, Vehicle } from "#core/model/vehicle.ts";
@@ -102,7 +103,8 @@ const main = async () => {
 
   // Registration (not timed): Smartcar through Connect, the others with a credentials reference.
   const registering = Date.now();
-  const connected = await connectSmartcar(runtime.url, "UTC");
+  const invites = new DynamoDbInviteStore(documentClient, runtime.provisioned.tableName);
+  const connected = await connectSmartcar(runtime.url, "UTC", invites, per.smartcar);
   const others: [Provider, string[]][] = [
     ["dimo", ids("", per.dimo).map((i) => String(10_000 + Number(i)))],
     ["ovms", ovmsIds],

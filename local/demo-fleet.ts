@@ -9,7 +9,6 @@ import { registerVehicle } from "#core/vehicles/register-vehicle.ts";
 import { DIMO_SIM_ACCESS_TOKEN, type DimoSimulator, startDimoSimulator } from "#providers/dimo/simulator.ts";
 import { OVMS_SIM_USER, type OvmsSimulator, startOvmsSimulator } from "#providers/ovms/simulator.ts";
 import { type SmartcarSimulator, smartcarSimulatorEnv, startSmartcarSimulator } from "#providers/smartcar/simulator.ts";
-import { tableConfigFromEnv } from "#shared/runtime-config.ts";
 import type { LocalRuntime } from "./runtime.ts";
 
 /**
@@ -213,18 +212,16 @@ export const registerDemoFleet = async (options: {
 
 /**
  * Smartcar Connect as the operator and the owner's browser would do it: an invite in the time zone, for `vehicles`
- * cars, is made in `invites` (by default the table of the local runtime this process started last, which
- * startLocalRuntime names in the environment for its handlers), then its link is followed. By default the invite
- * admits the simulator's whole fleet in one Connect (bench/poll.ts connects hundreds), which only code can make: the
- * CLI's `--vehicles` stops at MAX_INVITE_VEHICLES. The callback is replayed on the runtime's own
- * address (the redirect URI may name another port when the runtime listens on an ephemeral one, as behind a reverse
- * proxy).
+ * cars, is made in `invites` (the runtime's table), then its link is followed. Code may admit more cars than the
+ * CLI's `--vehicles` (MAX_INVITE_VEHICLES): bench/poll.ts connects its whole simulated fleet in one Connect. The
+ * callback is replayed on the runtime's own address (the redirect URI may name another port when the runtime listens
+ * on an ephemeral one, as behind a reverse proxy).
  */
 export const connectSmartcar = async (
   url: string,
   timeZone: string,
-  invites: Pick<InviteStore, "create"> = inProcessInviteStore(),
-  vehicles = SIMULATED_FLEET,
+  invites: Pick<InviteStore, "create">,
+  vehicles: number,
 ): Promise<Omit<DemoVehicle, "provider">[]> => {
   const invite = newInvite({ timeZone, tags: [], vehicles, lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: new Date() });
   await invites.create(invite);
@@ -242,14 +239,6 @@ export const connectSmartcar = async (
     throw new Error(`the Connect callback answered ${response.status}: ${body.error ?? "no vehicles"}`);
   }
   return body.vehicles.map(({ id, displayName }) => ({ id, displayName }));
-};
-
-/** More cars than any simulated fleet here connects at once. */
-const SIMULATED_FLEET = 100_000;
-
-const inProcessInviteStore = () => {
-  const config = tableConfigFromEnv();
-  return new DynamoDbInviteStore(createDocumentClient(config.endpoints), config.tableName);
 };
 
 /**

@@ -87,7 +87,7 @@ const settled = () =>
 describe("a simulated Smartcar EV crossing the low-charge threshold", () => {
   it("is polled, becomes an event, fires low-charge and puts its SMS in the outbox", async () => {
     const invites = new DynamoDbInviteStore(createDocumentClient(runtime.endpoints), runtime.provisioned.tableName);
-    expect(await connectSmartcar(runtime.url, "America/Los_Angeles", invites)).toStrictEqual([
+    expect(await connectSmartcar(runtime.url, "America/Los_Angeles", invites, 1)).toStrictEqual([
       { id: VEHICLE, displayName: "2021 NISSAN LEAF" },
     ]);
 
