@@ -3,7 +3,7 @@ import * as z from "zod";
 import { VEHICLE_COMMANDS } from "../model/commands.ts";
 import { EVENT_TYPES } from "../model/event.ts";
 import { SIGNAL_NAMES, type SignalName } from "../model/signals.ts";
-import { VehicleId } from "../model/vehicle.ts";
+import { Tag, VehicleId } from "../model/vehicle.ts";
 import { checkCel } from "./cel.ts";
 import { checkCron } from "./clock.ts";
 import { DURATION_PATTERN } from "./duration.ts";
@@ -405,7 +405,8 @@ const makeRuleSchema = (ctx: SchemaContext | undefined) => {
     [
       z.literal("all"),
       z.object({ vehicles: z.array(VehicleId).min(1) }).strict(),
-      z.object({ tags: z.array(z.string().min(1)).min(1) }).strict(),
+      // The tags vehicles can carry (the CLI and invites take them so): any other could never match.
+      z.object({ tags: z.array(Tag).min(1) }).strict(),
     ],
     { error: "scope must be all, {vehicles: [ids]} or {tags: [tags]}" },
   );

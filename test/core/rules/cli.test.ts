@@ -31,6 +31,16 @@ describe("dashlight rules", () => {
     expect(out.trimEnd().split("\n")).toHaveLength(5);
   });
 
+  it("validate refuses a scope tag no vehicle can carry, at its line and column", async () => {
+    expect(await run("validate", "test/core/rules/files/untaggable-scope.yaml")).toStrictEqual({
+      code: 1,
+      out:
+        "test/core/rules/files/untaggable-scope.yaml:4:27: a tag is letters, digits and - _ . : / " +
+        "(starting with a letter or digit), at most 64 characters\n",
+      err: "",
+    });
+  });
+
   it("schema prints the JSON Schema generated from zod", async () => {
     const { code, out } = await run("schema");
     const schema = JSON.parse(out) as {
