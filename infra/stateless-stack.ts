@@ -144,7 +144,10 @@ export class StatelessStack extends Stack {
       entry: "connect",
       description:
         "Smartcar Connect by invite: GET /connect/smartcar and its OAuth callback; registers the owner's vehicles",
-      timeout: Duration.seconds(20),
+      // As long as API Gateway waits (the HTTP API's integration timeout is 30 s): one callback exchanges the code
+      // (15 s timeout), then reads the granted vehicles (15 s per request, retried), and a Lambda killed by its
+      // timeout never releases the invite it claimed. 20 s could not hold one slow exchange and one slow read.
+      timeout: Duration.seconds(29),
     }).bindTable(table, ["GetItem", "PutItem"]);
     if (smartcar !== undefined) {
       withSmartcar(connect).bindSecret(smartcar.secrets.connectCookieSecret, "DASHLIGHT_CONNECT_COOKIE_SECRET");

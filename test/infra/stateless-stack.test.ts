@@ -165,6 +165,10 @@ describe("the stateless stack's functions", () => {
     });
   });
 
+  it("gives Connect a 29 s timeout, under the HTTP API's 30 s, for the code exchange and the vehicle reads", () => {
+    expect(functionProperties(synth.stateless, synth.functionNamed("connect")).Timeout).toBe(29);
+  });
+
   it("deploys Connect answering 404 (no Smartcar env) until Smartcar is configured", () => {
     expect(actionsOf(synth.stateless, synth.functionNamed("connect"))).toStrictEqual(
       [...BASELINE_ACTIONS, "dynamodb:GetItem", "dynamodb:PutItem"].sort(),
