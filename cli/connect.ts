@@ -18,8 +18,8 @@ type Io = { out: Output; err: Output };
 export const CONNECT_USAGE = `usage: dashlight connect invite [--vehicles 1] [--time-zone Europe/Berlin] [--tags a,b] [--expires 7d] [--api-url <url>]
   --vehicles   how many of the owner's cars the invite connects (default 1: Smartcar Connect lets the owner select
                only one; at most ${MAX_INVITE_VEHICLES})
-  --time-zone  IANA time zone of the vehicles connected through the invite, stored by its canonical name; not a UTC
-               offset (default: the link's &time_zone=, else UTC)
+  --time-zone  IANA time zone of the vehicles connected through the invite, stored as given with its case
+               fixed; not a UTC offset (default: the link's &time_zone=, else UTC)
   --tags       tags of those vehicles, comma-separated (each trimmed; letters, digits and - _ . : /)
   --expires    how long the invite can be used: 30m, 12h, 7d (default 7d, at most 30d)
   --api-url    base URL of the HTTP API for the link: the local runtime's by default; required for a deployment

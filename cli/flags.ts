@@ -1,14 +1,14 @@
-import { canonicalTimeZone, tagsOf, timeZoneRefusal } from "#core/model/vehicle.ts";
+import { checkedTimeZone, tagsOf, timeZoneRefusal } from "#core/model/vehicle.ts";
 
 /** A flag's value as the command uses it, or the message (naming the flag) to exit 2 with. */
 export type FlagValue<T> = { value: T } | { error: string };
 
-/** `--time-zone`: its canonical IANA name (`europe/berlin` → `Europe/Berlin`); no UTC offsets. */
+/** `--time-zone`: a known IANA name, its case fixed (`europe/berlin` → `Europe/Berlin`); no UTC offsets. */
 export const timeZoneFlag = (zone: string): FlagValue<string> => {
-  const canonical = canonicalTimeZone(zone);
-  return "timeZone" in canonical
-    ? { value: canonical.timeZone }
-    : { error: `--time-zone: ${timeZoneRefusal(zone, canonical.refused)}\n` };
+  const checked = checkedTimeZone(zone);
+  return "timeZone" in checked
+    ? { value: checked.timeZone }
+    : { error: `--time-zone: ${timeZoneRefusal(zone, checked.refused)}\n` };
 };
 
 /** `--tags a,b`: trimmed, empty entries and repeats dropped, each a valid tag. */

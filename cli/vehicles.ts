@@ -13,7 +13,7 @@ const USAGE = `usage:
   dashlight vehicles add <provider> <provider vehicle id> --name <name> --credentials <ref>
                          [--tags a,b] [--time-zone Europe/Berlin] [--no-poll]
       --tags       comma-separated, each trimmed; letters, digits and - _ . : /
-      --time-zone  IANA time zone (default UTC), stored by its canonical name; not a UTC offset
+      --time-zone  IANA time zone (default UTC), stored as given with its case fixed; not a UTC offset
   dashlight vehicles list
   dashlight vehicles remove <vehicle id>
 `;

@@ -23,9 +23,14 @@ import {
   isInviteId,
   usableInvite,
 } from "#core/invites/invite.ts";
-import { normalisedTimeZone, TimeZone, type Vehicle } from "#core/model/vehicle.ts";
+import { normalisedTimeZone, sameTimeZone, TimeZone, type Vehicle } from "#core/model/vehicle.ts";
 import { ProviderAuthError } from "#core/providers/errors.ts";
-import { SmartcarConnectDeniedError, SmartcarConnectError } from "#providers/smartcar/errors.ts";
+import {
+  SmartcarConnectDeniedError,
+  SmartcarConnectError,
+  SmartcarNoVehicleGrantedError,
+  SmartcarVehicleAccessError,
+} from "#providers/smartcar/errors.ts";
 import { completeSmartcarConnect } from "#providers/smartcar/oauth.ts";
 import { registerConnectedSmartcarVehicles } from "#providers/smartcar/register-connected.ts";
 import { secretFromEnv } from "#shared/config.ts";
@@ -89,10 +94,11 @@ const Session = z.object({
  * in a signed, HttpOnly, SameSite=Lax cookie for ten minutes. Starting does not use the invite up.
  * GET /connect/smartcar/callback: checks the cookie and the state, claims the invite (one conditional write: of two
  * browsers racing on one invite, the second is refused here, before its code is exchanged), exchanges the code,
- * lists the vehicles granted (403 when more than the invite allows), stores the tokens (sealed) under a new
- * credentials reference, and registers, with the invite's time zone and tags, and schedules polling of every
- * vehicle the owner granted. When anything fails after the claim and before registering, the claim is released, so
- * the owner can open the same link again. A 403 at the callback clears the session cookie.
+ * lists the vehicles granted (400 when none, 403 when more than the invite allows) and reads their names, stores the
+ * tokens (sealed) under a new credentials reference, and registers, with the invite's time zone and tags, and
+ * schedules polling of every vehicle the owner granted. When anything fails after the claim and before the tokens are
+ * stored, the claim is released, so the owner can open the same link again; once they are stored, the invite stays
+ * used (a failure registering the vehicles answers 500). A 403 at the callback clears the session cookie.
  * Answers a short HTML page, or JSON to `Accept: application/json`.
  */
 const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -107,9 +113,14 @@ const connect = async (request: APIGatewayProxyEventV2): Promise<APIGatewayProxy
       );
     }
     const invite = await checkedInvite(query.data.invite, now);
-    // Invites made before time zones were normalised may hold a name as typed (`europe/berlin`).
+    // Invites made before time zones were normalised may hold a name as typed (`europe/berlin`); one zone may have
+    // two names (`Europe/Kyiv`, `Europe/Kiev`): compared by meaning, not spelling.
     const inviteZone = invite.timeZone === undefined ? undefined : normalisedTimeZone(invite.timeZone);
-    if (inviteZone !== undefined && query.data.time_zone !== undefined && query.data.time_zone !== inviteZone) {
+    if (
+      inviteZone !== undefined &&
+      query.data.time_zone !== undefined &&
+      !sameTimeZone(query.data.time_zone, inviteZone)
+    ) {
       throw badRequest("invalid query", [
         { path: "query.time_zone", message: `differs from the invite's time zone ${inviteZone}: leave it out` },
       ]);
@@ -216,6 +227,20 @@ const callbackRefusal = (error: unknown) => {
       error,
     );
   }
+  if (error instanceof SmartcarNoVehicleGrantedError) {
+    return badRequest(
+      `Smartcar granted access to no vehicle: nothing was connected; ${START_AGAIN} and select a vehicle`,
+      undefined,
+      error,
+    );
+  }
+  if (error instanceof SmartcarVehicleAccessError) {
+    return badRequest(
+      `Smartcar refused access to the vehicles after authorizing: nothing was connected; ${START_AGAIN}`,
+      undefined,
+      error,
+    );
+  }
   if (error instanceof SmartcarConnectError) {
     return badRequest(
       `the callback does not belong to this Connect session (state mismatch or no code); ${START_AGAIN}`,
@@ -223,6 +248,7 @@ const callbackRefusal = (error: unknown) => {
       error,
     );
   }
+  // Only the code exchange throws ProviderAuthError (listing and reading the vehicles: SmartcarVehicleAccessError).
   if (error instanceof ProviderAuthError) {
     return badRequest(`Smartcar refused the authorization code (used or expired); ${START_AGAIN}`, undefined, error);
   }

@@ -104,6 +104,27 @@ describe("dashlight connect invite", () => {
     expect(JSON.stringify(await scanTable(runtime))).not.toContain(id);
   });
 
+  it("stores --time-zone as given with its case fixed, never the ICU alias Intl resolves it to", async () => {
+    for (const [zone, stored] of [
+      ["Europe/Kyiv", "Europe/Kyiv"],
+      ["Asia/Kolkata", "Asia/Kolkata"],
+      ["asia/tokyo", "Asia/Tokyo"],
+      ["utc", "UTC"],
+    ] as const) {
+      const result = await run(["invite", "--time-zone", zone], localRuntime);
+      const id = idOf(result.out);
+      expect(result).toStrictEqual({
+        code: 0,
+        out:
+          `${runtime.url}/connect/smartcar?invite=${id}\n` +
+          "single use for 1 vehicle, expires 2026-03-08T10:00:00.000Z (in 7d); vehicles connected through it get time zone " +
+          `${stored}, tags none; stored in the local runtime at ${runtime.url}\n`,
+        err: "",
+      });
+      expect((await storedItem(id))?.timeZone).toStrictEqual({ S: stored });
+    }
+  });
+
   it("defaults to 7 days, no time zone and no tags; each invite has its own id", async () => {
     const first = await run(["invite"], localRuntime);
     const second = await run(["invite"], localRuntime);

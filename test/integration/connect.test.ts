@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDocumentClient } from "#adapters/aws-clients.ts";
 import { AesGcmSealer } from "#adapters/crypto/aes-gcm-sealer.ts";
@@ -692,7 +692,7 @@ describe("Smartcar Connect through the local runtime", () => {
     }
   });
 
-  it("takes time zones by their canonical IANA names, compares them so, and refuses UTC offsets", async () => {
+  it("takes time zones as given with their case fixed, compares them by meaning, and refuses UTC offsets", async () => {
     const plain = await makeInvite();
     expect(sessionPayload((await startConnect(plain, "&time_zone=europe/berlin")).cookie).timeZone).toBe(
       "Europe/Berlin",
@@ -700,7 +700,7 @@ describe("Smartcar Connect through the local runtime", () => {
     expect(await refusedStart(`?invite=${plain}&time_zone=%2B01:00`)).toStrictEqual(
       timeZoneRefused("a UTC offset is not a time zone: use an IANA name such as Europe/Berlin"),
     );
-    // An invite stored with its time zone as typed (before names were normalised) is compared by canonical name.
+    // An invite stored with its time zone as typed (before names were normalised) is compared with its case fixed.
     const legacy = newInvite({ tags: [], lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: new Date() });
     await invites.create({ ...legacy, timeZone: "europe/berlin" });
     expect(sessionPayload((await startConnect(legacy.id, "&time_zone=Europe/Berlin")).cookie).timeZone).toBe(
@@ -709,5 +709,89 @@ describe("Smartcar Connect through the local runtime", () => {
     expect(await refusedStart(`?invite=${legacy.id}&time_zone=utc`)).toStrictEqual(
       timeZoneRefused("differs from the invite's time zone Europe/Berlin: leave it out"),
     );
+    // Kept as given (Intl resolves Europe/Kyiv to the ICU alias Europe/Kiev), and the same zone by either name.
+    expect(sessionPayload((await startConnect(plain, "&time_zone=Europe/Kyiv")).cookie).timeZone).toBe("Europe/Kyiv");
+    const kyiv = await makeInvite({ timeZone: "Europe/Kyiv" });
+    expect((await invites.get(kyiv))?.timeZone).toBe("Europe/Kyiv");
+    expect(sessionPayload((await startConnect(kyiv, "&time_zone=europe/kiev")).cookie).timeZone).toBe("Europe/Kyiv");
+    expect(await refusedStart(`?invite=${kyiv}&time_zone=Europe/Berlin`)).toStrictEqual(
+      timeZoneRefused("differs from the invite's time zone Europe/Kyiv: leave it out"),
+    );
+  });
+
+  it("a grant of no vehicle answers 400 before the tokens are stored, and releases the invite", async () => {
+    const invite = await makeInvite();
+    const connect = await startConnect(invite);
+    const before = await spent();
+    sim.script({
+      kind: "fail",
+      status: 200,
+      path: "/vehicles",
+      method: "GET",
+      body: { vehicles: [], paging: { count: 0, offset: 0 } },
+    });
+    expect(await callback(connect.callback, connect.cookie)).toStrictEqual({
+      status: 400,
+      setCookie: null,
+      body: {
+        error: `Smartcar granted access to no vehicle: nothing was connected; ${START_AGAIN} and select a vehicle`,
+      },
+    });
+    expect(await spent()).toStrictEqual({ ...before, tokenCalls: before.tokenCalls + 1 });
+    const stored = await invites.get(invite);
+    expect([stored?.usedAt, stored?.credentialsRef]).toStrictEqual([undefined, undefined]);
+  });
+
+  it("Smartcar refusing the new token when listing the vehicles is reported as such, not as a refused code", async () => {
+    const invite = await makeInvite();
+    const connect = await startConnect(invite);
+    const before = await spent();
+    sim.script({ kind: "fail", status: 401, path: "/vehicles", method: "GET" });
+    expect(await callback(connect.callback, connect.cookie)).toStrictEqual({
+      status: 400,
+      setCookie: null,
+      body: {
+        error: `Smartcar refused access to the vehicles after authorizing: nothing was connected; ${START_AGAIN}`,
+      },
+    });
+    expect(await spent()).toStrictEqual({ ...before, tokenCalls: before.tokenCalls + 1 });
+    const stored = await invites.get(invite);
+    expect([stored?.usedAt, stored?.credentialsRef]).toStrictEqual([undefined, undefined]);
+  });
+
+  it("a failure registering the vehicles after the tokens are stored answers 500 and keeps the invite used", async () => {
+    // The seam: the handler builds its stores at cold start, so the table itself refuses the vehicle's registration
+    // (the document client's send, shared by every store in this process, rejects a vehicle profile's put).
+    const realSend = DynamoDBDocumentClient.prototype.send;
+    const send = vi.spyOn(DynamoDBDocumentClient.prototype, "send");
+    const refused: string[] = [];
+    send.mockImplementation(function (this: DynamoDBDocumentClient, ...args: Parameters<typeof send>) {
+      const [command] = args;
+      if (command instanceof PutCommand && command.input.Item?.sk === "PROFILE") {
+        refused.push(String(command.input.Item.pk));
+        return Promise.reject(new Error("the table refused the write"));
+      }
+      return realSend.apply(this, args);
+    } as typeof DynamoDBDocumentClient.prototype.send);
+    const invite = await makeInvite();
+    const connect = await startConnect(invite);
+    const credentialsBefore = await credentialItems();
+    let failed: { status: number; body: unknown };
+    try {
+      const response = await fetch(connect.callback, {
+        headers: { accept: "application/json", cookie: connect.cookie },
+      });
+      failed = { status: response.status, body: await response.text() };
+    } finally {
+      send.mockRestore();
+    }
+    expect(failed).toStrictEqual({ status: 500, body: "" });
+    expect(refused).toStrictEqual(["VEHICLE#smartcar:sc-ev-1"]);
+    // The tokens were stored: the invite is not given back, it names them, and a second start is refused.
+    expect(await credentialItems()).toBe(credentialsBefore + 1);
+    const stored = await invites.get(invite);
+    expect(stored).toMatchObject({ usedAt: expect.any(String), credentialsRef: expect.stringMatching(/^smartcar-/) });
+    expect(await tokens.get(stored?.credentialsRef ?? "")).toMatchObject({ version: 1 });
+    expect(await refusedStart(`?invite=${invite}`)).toStrictEqual(USED);
   });
 });

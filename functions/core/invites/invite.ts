@@ -49,7 +49,7 @@ export const MAX_INVITE_VEHICLES = 50;
 
 /**
  * A new, unused invite with a fresh random id, expiring `lifetimeMs` after `now` (rounded down to the second), for
- * `vehicles` cars (default 1); its time zone is stored by its canonical name.
+ * `vehicles` cars (default 1); its time zone is stored as given with its case fixed.
  *
  * @example const invite = newInvite({ timeZone: "Europe/Berlin", tags: ["fleet"], lifetimeMs: DEFAULT_INVITE_LIFETIME_MS, now: new Date() })
  */

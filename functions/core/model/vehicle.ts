@@ -19,22 +19,49 @@ export type VehicleId = z.infer<typeof VehicleId>;
 export const vehicleIdOf = (provider: Provider, providerVehicleId: string): VehicleId =>
   `${provider}:${providerVehicleId}`;
 
-/**
- * A time zone as given (`?time_zone=`, `--time-zone`, an invite's) in its canonical IANA name, as the runtime
- * resolves it: `utc` → `UTC`, `europe/berlin` → `Europe/Berlin`, `US/Pacific` → `America/Los_Angeles`. Refused: a name
- * the runtime does not know, and a UTC offset (`+01:00`, which Intl takes), which is no place and ignores daylight
- * saving time.
- *
- * @example canonicalTimeZone("europe/berlin") // { timeZone: "Europe/Berlin" }
- */
-export const canonicalTimeZone = (zone: string): { timeZone: string } | { refused: "unknown" | "offset" } => {
-  let timeZone: string;
+/** Every zone name the runtime lists, plus "UTC" (which it does not list), by its lower case. */
+let knownZones: Map<string, string> | undefined;
+const zoneSpelled = (zone: string): string => {
+  knownZones ??= new Map(["UTC", ...Intl.supportedValuesOf("timeZone")].map((name) => [name.toLowerCase(), name]));
+  return knownZones.get(zone.toLowerCase()) ?? zone;
+};
+
+/** What the runtime resolves a time zone to (an ICU name, which may be a legacy alias: Europe/Kyiv → Europe/Kiev). */
+const resolvedZone = (zone: string): string | undefined => {
   try {
-    timeZone = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
+    return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return { refused: "unknown" };
+    return undefined;
   }
-  return /^[+-]/.test(timeZone) ? { refused: "offset" } : { timeZone };
+};
+
+/**
+ * A time zone as given (`?time_zone=`, `--time-zone`, an invite's), checked by the runtime and stored as the user
+ * spelled it with only its case fixed: the name the runtime lists (or `UTC`) that matches it ignoring case, else the
+ * name as typed. So `utc` → `UTC`, `europe/berlin` → `Europe/Berlin`, and `Europe/Kyiv` stays `Europe/Kyiv`: never
+ * the name Intl resolves it to (`Europe/Kiev`, an ICU legacy alias that later runtimes will stop giving), so the
+ * stored name does not change between Node versions. Refused: a name the runtime does not know, and a UTC offset
+ * (`+01:00`, which Intl takes), which is no place and ignores daylight saving time.
+ *
+ * @example checkedTimeZone("europe/berlin") // { timeZone: "Europe/Berlin" }
+ */
+export const checkedTimeZone = (zone: string): { timeZone: string } | { refused: "unknown" | "offset" } => {
+  const resolved = resolvedZone(zone);
+  if (resolved === undefined) return { refused: "unknown" };
+  return /^[+-]/.test(resolved) ? { refused: "offset" } : { timeZone: zoneSpelled(zone) };
+};
+
+/**
+ * Whether two time zones mean the same place: the same once their case is fixed (checkedTimeZone), or resolved by
+ * the runtime to the same zone (`Europe/Kyiv` and `Europe/Kiev`, `Asia/Kolkata` and `Asia/Calcutta`). A name the
+ * runtime does not know equals only itself.
+ *
+ * @example sameTimeZone("Europe/Kyiv", "europe/kiev") // true
+ */
+export const sameTimeZone = (a: string, b: string): boolean => {
+  if (normalisedTimeZone(a) === normalisedTimeZone(b)) return true;
+  const resolved = resolvedZone(a);
+  return resolved !== undefined && resolved === resolvedZone(b);
 };
 
 const TIME_ZONE_EXAMPLE = "use an IANA name such as Europe/Berlin";
@@ -45,23 +72,23 @@ export const timeZoneRefusal = (zone: string, refused: "unknown" | "offset"): st
     ? `${JSON.stringify(zone)} is a UTC offset, not a time zone: ${TIME_ZONE_EXAMPLE}`
     : `unknown IANA time zone ${JSON.stringify(zone)}`;
 
-/** The canonical name of a stored time zone (one kept before names were normalised), else the name as stored. */
+/** A stored time zone (one kept before names were normalised) with its case fixed, else the name as stored. */
 export const normalisedTimeZone = (zone: string): string => {
-  const canonical = canonicalTimeZone(zone);
-  return "timeZone" in canonical ? canonical.timeZone : zone;
+  const checked = checkedTimeZone(zone);
+  return "timeZone" in checked ? checked.timeZone : zone;
 };
 
 /**
- * A time zone, as `?time_zone=`, `--time-zone` and invites take it: parses to its canonical IANA name
- * (canonicalTimeZone); a UTC offset or an unknown name fails.
+ * A time zone, as `?time_zone=`, `--time-zone` and invites take it: parses to the name as given with its case fixed
+ * (checkedTimeZone); a UTC offset or an unknown name fails.
  */
 export const TimeZone = z.string().transform((zone, context) => {
-  const canonical = canonicalTimeZone(zone);
-  if ("timeZone" in canonical) return canonical.timeZone;
+  const checked = checkedTimeZone(zone);
+  if ("timeZone" in checked) return checked.timeZone;
   context.addIssue({
     code: "custom",
     message:
-      canonical.refused === "offset"
+      checked.refused === "offset"
         ? `a UTC offset is not a time zone: ${TIME_ZONE_EXAMPLE}`
         : "must be an IANA time zone such as Europe/Berlin",
   });

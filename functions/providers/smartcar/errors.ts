@@ -56,6 +56,26 @@ export class SmartcarConnectError extends ProviderError {
   }
 }
 
+/** Connect granted no vehicle (the owner selected none): nothing to connect, nothing is stored. */
+export class SmartcarNoVehicleGrantedError extends SmartcarConnectError {
+  override name = "SmartcarNoVehicleGrantedError";
+  constructor() {
+    super("Connect granted no vehicle");
+  }
+}
+
+/**
+ * Smartcar refused the new access token when listing or reading the granted vehicles (401/403), after the code
+ * exchange succeeded: the grant does not reach the vehicles (revoked meanwhile, or a permission missing). The client's
+ * ProviderAuthError is the `cause`.
+ */
+export class SmartcarVehicleAccessError extends SmartcarConnectError {
+  override name = "SmartcarVehicleAccessError";
+  constructor(options?: ErrorOptions) {
+    super("Smartcar refused access to the granted vehicles", options);
+  }
+}
+
 /** The owner did not grant access on Smartcar's Connect page (`error=access_denied`, or another OAuth error code). */
 export class SmartcarConnectDeniedError extends SmartcarConnectError {
   override name = "SmartcarConnectDeniedError";

@@ -8,7 +8,12 @@ import {
 import type { ProviderVehicleRef } from "#core/providers/ports.ts";
 import type { SmartcarClient, TokenProvider } from "./client.ts";
 import { parseRetryAfter } from "./client.ts";
-import { SmartcarConnectDeniedError, SmartcarConnectError } from "./errors.ts";
+import {
+  SmartcarConnectDeniedError,
+  SmartcarConnectError,
+  SmartcarNoVehicleGrantedError,
+  SmartcarVehicleAccessError,
+} from "./errors.ts";
 import type { VehicleAttributes } from "./rest-schema.ts";
 
 /**
@@ -407,9 +412,11 @@ export type ConnectedSmartcarVehicle = Pick<VehicleAttributes, "id" | "make" | "
 
 /**
  * The whole Connect callback: verify state, run `beforeCodeExchange` (if given), exchange the code, list the vehicles
- * the owner granted (GET /vehicles), run `checkGrant` on their ids (what it throws propagates: nothing is stored),
- * read each one's display name (GET /vehicles/{id}), and only then store the tokens under `credentialsRef`, so a
- * Connect that fails anywhere stores nothing.
+ * the owner granted (GET /vehicles; none → SmartcarNoVehicleGrantedError), run `checkGrant` on their ids (what it
+ * throws propagates: nothing is stored), read their display names (GET /vehicles/{id}, all at once, so one callback
+ * waits for the slowest read, not their sum), and only then store the tokens under `credentialsRef`, so a Connect that
+ * fails anywhere stores nothing. Smartcar refusing the new token while listing or reading the vehicles (401/403)
+ * throws SmartcarVehicleAccessError; only a refused code exchange throws ProviderAuthError.
  *
  * @example const { vehicles } = await completeSmartcarConnect({ oauth, api, store, callback, session, credentialsRef, now })
  */
@@ -425,18 +432,32 @@ export const completeSmartcarConnect = async (input: {
   checkGrant?: (vehicleIds: readonly string[]) => void;
 }): Promise<{ tokens: SmartcarTokens; vehicles: ConnectedSmartcarVehicle[] }> => {
   const tokens = await input.oauth.completeConnect(input.callback, input.session, input.now, input.beforeCodeExchange);
-  const ids = await input.api.listVehicleIds(tokens.accessToken);
-  input.checkGrant?.(ids);
-  const vehicles: ConnectedSmartcarVehicle[] = [];
-  for (const id of ids) {
-    const { make, model, year } = await input.api.getVehicleAttributes(tokens.accessToken, id);
-    vehicles.push({
-      id,
-      ...(make === undefined ? {} : { make }),
-      ...(model === undefined ? {} : { model }),
-      ...(year === undefined ? {} : { year }),
-    });
-  }
+  const vehicles = await grantedVehicles(input.api, tokens.accessToken, input.checkGrant);
   await input.store.put(input.credentialsRef, tokens);
   return { tokens, vehicles };
+};
+
+/** The vehicles one access token reaches, in Smartcar's order; their attributes are read concurrently. */
+const grantedVehicles = async (
+  api: Pick<SmartcarClient, "listVehicleIds" | "getVehicleAttributes">,
+  accessToken: string,
+  checkGrant: ((vehicleIds: readonly string[]) => void) | undefined,
+): Promise<ConnectedSmartcarVehicle[]> => {
+  const refused = (error: unknown) => {
+    throw error instanceof ProviderAuthError ? new SmartcarVehicleAccessError({ cause: error }) : error;
+  };
+  const ids = await api.listVehicleIds(accessToken).catch(refused);
+  if (ids.length === 0) throw new SmartcarNoVehicleGrantedError();
+  checkGrant?.(ids);
+  return Promise.all(
+    ids.map(async (id): Promise<ConnectedSmartcarVehicle> => {
+      const { make, model, year } = await api.getVehicleAttributes(accessToken, id).catch(refused);
+      return {
+        id,
+        ...(make === undefined ? {} : { make }),
+        ...(model === undefined ? {} : { model }),
+        ...(year === undefined ? {} : { year }),
+      };
+    }),
+  );
 };

@@ -1,23 +1,32 @@
 import { describe, expect, it } from "vitest";
-import { canonicalTimeZone, TimeZone, tagsOf } from "#core/model/vehicle.ts";
+import { checkedTimeZone, normalisedTimeZone, sameTimeZone, TimeZone, tagsOf } from "#core/model/vehicle.ts";
 
-describe("canonicalTimeZone", () => {
-  it("gives the canonical IANA name of a zone however it was typed", () => {
+describe("checkedTimeZone", () => {
+  it("fixes only the case of a known zone name, and keeps any other valid name as typed", () => {
     expect(
-      ["utc", "UTC", "Etc/UTC", "europe/berlin", "EST", "US/Pacific", "Etc/GMT-1"].map(canonicalTimeZone),
+      ["utc", "UTC", "Etc/UTC", "europe/berlin", "asia/TOKYO", "EST", "Etc/GMT-1"].map(checkedTimeZone),
     ).toStrictEqual([
       { timeZone: "UTC" },
       { timeZone: "UTC" },
-      { timeZone: "UTC" },
+      { timeZone: "Etc/UTC" },
       { timeZone: "Europe/Berlin" },
-      { timeZone: "America/Panama" },
-      { timeZone: "America/Los_Angeles" },
+      { timeZone: "Asia/Tokyo" },
+      { timeZone: "EST" },
       { timeZone: "Etc/GMT-1" },
     ]);
   });
 
+  it("keeps the name given, never the ICU alias Intl resolves it to", () => {
+    expect(["Europe/Kyiv", "Asia/Kolkata", "America/Nuuk", "US/Pacific"].map(checkedTimeZone)).toStrictEqual([
+      { timeZone: "Europe/Kyiv" },
+      { timeZone: "Asia/Kolkata" },
+      { timeZone: "America/Nuuk" },
+      { timeZone: "US/Pacific" },
+    ]);
+  });
+
   it("refuses a UTC offset and an unknown name", () => {
-    expect(["+01:00", "-0500", "+01", "Mars/Olympus", " Europe/Berlin", ""].map(canonicalTimeZone)).toStrictEqual([
+    expect(["+01:00", "-0500", "+01", "Mars/Olympus", " Europe/Berlin", ""].map(checkedTimeZone)).toStrictEqual([
       { refused: "offset" },
       { refused: "offset" },
       { refused: "offset" },
@@ -28,12 +37,50 @@ describe("canonicalTimeZone", () => {
   });
 
   it("is what the TimeZone schema parses to", () => {
-    expect(TimeZone.parse("europe/berlin")).toBe("Europe/Berlin");
+    expect(["europe/berlin", "utc", "Europe/Kyiv"].map((zone) => TimeZone.parse(zone))).toStrictEqual([
+      "Europe/Berlin",
+      "UTC",
+      "Europe/Kyiv",
+    ]);
     expect(TimeZone.safeParse("+01:00").error?.issues.map((issue) => issue.message)).toStrictEqual([
       "a UTC offset is not a time zone: use an IANA name such as Europe/Berlin",
     ]);
     expect(TimeZone.safeParse("Mars/Olympus").error?.issues.map((issue) => issue.message)).toStrictEqual([
       "must be an IANA time zone such as Europe/Berlin",
+    ]);
+  });
+});
+
+describe("sameTimeZone", () => {
+  it("holds for two spellings of one name, and for two names Intl resolves to one zone", () => {
+    expect(
+      [
+        ["Europe/Kyiv", "Europe/Kiev"],
+        ["europe/kyiv", "Europe/Kyiv"],
+        ["Asia/Kolkata", "asia/calcutta"],
+        ["utc", "UTC"],
+        ["Etc/UTC", "UTC"],
+        ["Europe/Berlin", "europe/berlin"],
+      ].map(([a = "", b = ""]) => sameTimeZone(a, b)),
+    ).toStrictEqual([true, true, true, true, true, true]);
+  });
+
+  it("does not hold for different zones, nor for an unknown name and another", () => {
+    expect(
+      [
+        ["Europe/Kyiv", "Europe/Berlin"],
+        ["UTC", "Europe/London"],
+        ["Mars/Olympus", "mars/olympus"],
+        ["Mars/Olympus", "UTC"],
+      ].map(([a = "", b = ""]) => sameTimeZone(a, b)),
+    ).toStrictEqual([false, false, false, false]);
+  });
+
+  it("normalisedTimeZone fixes the case of a stored name, and leaves one it cannot check as stored", () => {
+    expect(["europe/berlin", "Europe/Kyiv", "Mars/Olympus"].map(normalisedTimeZone)).toStrictEqual([
+      "Europe/Berlin",
+      "Europe/Kyiv",
+      "Mars/Olympus",
     ]);
   });
 });

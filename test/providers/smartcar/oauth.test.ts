@@ -40,6 +40,24 @@ const approve = async (url: URL): Promise<URL> => {
   return new URL(response.headers.get("location") as string);
 };
 
+/** The whole Connect callback for the simulator's auto-approved owner, storing the tokens as smartcar/owner-1. */
+const connectThrough = async (
+  api: Parameters<typeof completeSmartcarConnect>[0]["api"],
+  store: InMemorySmartcarTokenStore,
+) => {
+  const { url, session } = await smartcarOAuth.startConnect();
+  const callback = await approve(url);
+  return completeSmartcarConnect({
+    oauth: smartcarOAuth,
+    api,
+    store,
+    callback,
+    session,
+    credentialsRef: "smartcar/owner-1",
+    now: NOW,
+  });
+};
+
 beforeEach(async () => {
   sim = await startSmartcarSimulator({
     clientId: "client-1",
@@ -83,22 +101,12 @@ describe("Smartcar Connect", () => {
   });
 
   it("exchanges the code, stores the tokens and lists the owner's vehicles", async () => {
-    const { url, session } = await smartcarOAuth.startConnect();
-    const callback = await approve(url);
     const store = new InMemorySmartcarTokenStore();
     const api = new SmartcarClient({
       baseUrl: sim.url,
       tokens: { getAccessToken: async () => "", markNeedsReauth: async () => undefined },
     });
-    const result = await completeSmartcarConnect({
-      oauth: smartcarOAuth,
-      api,
-      store,
-      callback,
-      session,
-      credentialsRef: "smartcar/owner-1",
-      now: NOW,
-    });
+    const result = await connectThrough(api, store);
     expect(result.vehicles).toStrictEqual([
       { id: "veh-1", make: "TESLA", model: "Model 3", year: 2022 },
       { id: "veh-2", make: "NISSAN", model: "LEAF", year: 2020 },
@@ -106,13 +114,38 @@ describe("Smartcar Connect", () => {
     expect(result.tokens.expiresAt).toBe("2026-03-01T12:00:00.000Z");
     expect(result.tokens.refreshExpiresAt).toBe("2026-04-30T10:00:00.000Z");
     expect(await store.get("smartcar/owner-1")).toStrictEqual({ ...result.tokens, version: 1 });
-    expect(sim.requests.map((request) => `${request.method} ${request.path} ${request.status}`)).toStrictEqual([
+    const requests = sim.requests.map((request) => `${request.method} ${request.path} ${request.status}`);
+    expect(requests.slice(0, 3)).toStrictEqual([
       "GET /oauth/authorize 302",
       "POST /oauth/token 200",
       "GET /vehicles 200",
-      "GET /vehicles/veh-1 200",
-      "GET /vehicles/veh-2 200",
     ]);
+    // Read concurrently: the simulator logs them in the order they end.
+    expect(requests.slice(3).sort()).toStrictEqual(["GET /vehicles/veh-1 200", "GET /vehicles/veh-2 200"]);
+  });
+
+  it("reads the granted vehicles' attributes concurrently, keeping Smartcar's order, and only then stores the tokens", async () => {
+    const store = new InMemorySmartcarTokenStore();
+    const steps: string[] = [];
+    // The first vehicle answers last: one after another, it would finish before the second starts.
+    const api = {
+      listVehicleIds: async () => ["veh-1", "veh-2", "veh-3"],
+      getVehicleAttributes: async (_token: string, id: string) => {
+        steps.push(`start ${id}`);
+        await new Promise((resolve) => setTimeout(resolve, id === "veh-1" ? 50 : 5));
+        steps.push(`end ${id}`);
+        return { id, make: id.toUpperCase() };
+      },
+    };
+    const result = await connectThrough(api, store);
+    expect(steps.slice(0, 3)).toStrictEqual(["start veh-1", "start veh-2", "start veh-3"]);
+    expect(steps.at(-1)).toBe("end veh-1");
+    expect(result.vehicles).toStrictEqual([
+      { id: "veh-1", make: "VEH-1" },
+      { id: "veh-2", make: "VEH-2" },
+      { id: "veh-3", make: "VEH-3" },
+    ]);
+    expect(await store.get("smartcar/owner-1")).toStrictEqual({ ...result.tokens, version: 1 });
   });
 
   it("refuses a callback whose state does not match the session, before any token request", async () => {
