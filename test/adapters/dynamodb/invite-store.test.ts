@@ -1,44 +1,20 @@
-import {
-  ConditionalCheckFailedException,
-  CreateTableCommand,
-  DynamoDBClient,
-  ScanCommand,
-} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, type GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { describe, expect, it } from "vitest";
 import { DynamoDbInviteStore } from "#adapters/dynamodb/invite-store.ts";
-import { TABLE_DEFINITION } from "#adapters/dynamodb/table.ts";
 import { InviteError, InviteExpiredError, InviteNotFoundError, InviteUsedError } from "#core/invites/errors.ts";
 import { type Invite, inviteKeyOf, newInvite } from "#core/invites/invite.ts";
-import { type Engines, startEngines } from "#local/engines.ts";
+import { useLocalTables } from "#test/support/local-tables.ts";
 
 const NOW = new Date("2026-03-01T10:00:00.250Z");
 const HOUR = 3_600_000;
 
-let engines: Engines;
-let table = 0;
-
-beforeAll(async () => {
-  process.env.AWS_REGION ??= "us-east-1";
-  process.env.AWS_ACCESS_KEY_ID ??= "local";
-  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  engines = await startEngines({ dataDir: undefined });
-});
-afterAll(async () => {
-  await engines?.stop();
-});
+const freshTable = useLocalTables("invites");
 
 /** A fresh table per test, so each starts empty. */
 const freshStore = async () => {
-  const tableName = `invites-${++table}`;
-  const raw = new DynamoDBClient({ endpoint: engines.dynamodbEndpoint });
-  await raw.send(new CreateTableCommand({ TableName: tableName, ...TABLE_DEFINITION }));
-  const client = createDocumentClient({ dynamodb: engines.dynamodbEndpoint, sqs: undefined });
-  return {
-    store: new DynamoDbInviteStore(client, tableName),
-    scan: async () => (await raw.send(new ScanCommand({ TableName: tableName }))).Items ?? [],
-  };
+  const { client, tableName, scan } = await freshTable();
+  return { store: new DynamoDbInviteStore(client, tableName), scan };
 };
 
 const rejection = async (promise: Promise<unknown>): Promise<unknown> => {

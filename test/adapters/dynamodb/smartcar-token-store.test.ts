@@ -1,12 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDocumentClient } from "#adapters/aws-clients.ts";
+import { describe, expect, it } from "vitest";
 import { AesGcmSealer, UnsealError } from "#adapters/crypto/aes-gcm-sealer.ts";
 import { DynamoDbSmartcarTokenStore } from "#adapters/dynamodb/smartcar-token-store.ts";
-import { TABLE_DEFINITION } from "#adapters/dynamodb/table.ts";
-import { type Engines, startEngines } from "#local/engines.ts";
 import { InMemorySmartcarTokenStore, type SmartcarTokenStore } from "#providers/smartcar/oauth.ts";
+import { useLocalTables } from "#test/support/local-tables.ts";
 
 const TOKENS = {
   accessToken: "at-0123456789abcdef",
@@ -18,27 +15,12 @@ const ROTATED = { ...TOKENS, accessToken: "at-rotated", refreshToken: "rt-rotate
 const NOW = new Date("2026-03-01T10:00:00.000Z");
 const inOneMinute = new Date(NOW.getTime() + 60_000);
 
-let engines: Engines;
-let table = 0;
 const KEY = randomBytes(32);
-
-beforeAll(async () => {
-  process.env.AWS_REGION ??= "us-east-1";
-  process.env.AWS_ACCESS_KEY_ID ??= "local";
-  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  engines = await startEngines({ dataDir: undefined });
-});
-afterAll(async () => {
-  await engines?.stop();
-});
+const freshTable = useLocalTables("tokens");
 
 /** A fresh table per test, so each starts empty. */
 const dynamoStore = async (key = KEY) => {
-  const tableName = `tokens-${++table}`;
-  const raw = new DynamoDBClient({ endpoint: engines.dynamodbEndpoint });
-  await raw.send(new CreateTableCommand({ TableName: tableName, ...TABLE_DEFINITION }));
-  const client = createDocumentClient({ dynamodb: engines.dynamodbEndpoint, sqs: undefined });
-  const scan = async () => (await raw.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+  const { client, tableName, scan } = await freshTable();
   return {
     store: new DynamoDbSmartcarTokenStore(client, tableName, new AesGcmSealer(key)),
     scan,
