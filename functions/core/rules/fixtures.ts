@@ -2,7 +2,7 @@ import * as z from "zod";
 import { EVENT_TYPES, VehicleEvent } from "../model/event.ts";
 import { SIGNAL_NAMES, type SignalName } from "../model/signals.ts";
 import { emptySnapshot, type VehicleSnapshot } from "../model/snapshot.ts";
-import { PROVIDERS, type Vehicle, VehicleId } from "../model/vehicle.ts";
+import { PROVIDERS, Tag, TimeZone, type Vehicle, VehicleId } from "../model/vehicle.ts";
 import { applyEventToSnapshot } from "../snapshot/apply-event.ts";
 import { iso } from "./clock.ts";
 import type { CompiledRule, RuleSet } from "./compiler.ts";
@@ -102,8 +102,8 @@ export const Fixture = z
       .object({
         id: VehicleId.optional(),
         name: z.string().optional(),
-        tags: z.array(z.string()).optional(),
-        time_zone: z.string().optional(),
+        tags: z.array(Tag).optional(),
+        time_zone: TimeZone.optional(),
       })
       .strict()
       .optional(),

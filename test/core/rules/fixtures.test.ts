@@ -73,4 +73,24 @@ describe("runFixture", () => {
       { file: "f.yaml", line: 4, column: 12, message: "Too small: expected array to have >=1 items" },
     ]);
   });
+
+  it("checks a fixture vehicle's time zone and tags as vehicles are checked", () => {
+    const text = [
+      "fixtures:",
+      "  - name: x",
+      "    vehicle: { time_zone: Mars/Olympus, tags: [Teen Driver] }",
+      '    start: "2026-05-01T08:00:00Z"',
+      "    steps: [{ at: 0s, signals: { speed_kph: 10 } }]",
+      "",
+    ].join("\n");
+    expect(parseFixtureSources([{ file: "f.yaml", text }]).problems).toStrictEqual([
+      { file: "f.yaml", line: 3, column: 27, message: "must be an IANA time zone such as Europe/Berlin" },
+      {
+        file: "f.yaml",
+        line: 3,
+        column: 48,
+        message: "a tag is letters, digits and - _ . : / (starting with a letter or digit), at most 64 characters",
+      },
+    ]);
+  });
 });
