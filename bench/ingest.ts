@@ -65,7 +65,7 @@ type RunResult = {
 const measure = async (pipeline: boolean): Promise<RunResult> => {
   const runtime = await startLocalRuntime({
     port: 0,
-    dataDir: undefined,
+    engines: { kind: "embedded", dataDir: undefined },
     automaticWebhookSecret: BENCH_SECRET,
     smartcarManagementToken: "bench-token",
     rawRetentionDays: 30,

@@ -86,7 +86,7 @@ const main = async () => {
   });
   const runtime = await startLocalRuntime({
     port: 0,
-    dataDir: undefined,
+    engines: { kind: "embedded", dataDir: undefined },
     automaticWebhookSecret: "bench-automatic-secret",
     smartcarManagementToken: "bench-smartcar-token",
     rawRetentionDays: 30,

@@ -18,8 +18,28 @@ export class DataDirInUseError extends Error {
 export type Engines = {
   dynamodbEndpoint: string;
   sqsEndpoint: string;
+  /** Prepended to the table and queue names, so several runtimes can share one external engine. */
+  resourcePrefix: string;
   stop(): Promise<void>;
 };
+
+/**
+ * Where the runtime's DynamoDB and SQS live: the embedded engines (in a data folder, or in memory), or
+ * engines someone else runs (moto, or an AWS account), which the runtime neither starts nor stops.
+ */
+export type EngineChoice =
+  | { kind: "embedded"; dataDir: string | undefined }
+  | { kind: "external"; dynamodbEndpoint: string; sqsEndpoint: string; resourcePrefix: string };
+
+export const openEngines = (choice: EngineChoice): Promise<Engines> =>
+  choice.kind === "embedded"
+    ? startEngines({ dataDir: choice.dataDir })
+    : Promise.resolve({
+        dynamodbEndpoint: choice.dynamodbEndpoint,
+        sqsEndpoint: choice.sqsEndpoint,
+        resourcePrefix: choice.resourcePrefix,
+        stop: async () => {},
+      });
 
 /**
  * Starts the embedded DynamoDB-compatible (dynalite) and SQS-compatible (fauxqs)
@@ -70,6 +90,7 @@ export const startEngines = async (options: { dataDir: string | undefined }): Pr
   return {
     dynamodbEndpoint,
     sqsEndpoint: sqs.address,
+    resourcePrefix: "",
     async stop() {
       await sqs.stop();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));

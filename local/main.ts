@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, optionalEnv } from "#shared/config.ts";
 import { DEMO_VEHICLE, startDemo } from "./demo.ts";
 import { type DemoProviders, localHour, nightTimeZone, registerDemoFleet, startDemoProviders } from "./demo-fleet.ts";
+import type { EngineChoice } from "./engines.ts";
 import { startLocalRuntime } from "./runtime.ts";
 import { removeRuntimeFile, writeRuntimeFile } from "./runtime-file.ts";
 import { loadLocalSecrets } from "./secrets.ts";
@@ -21,6 +22,22 @@ import { loadLocalSecrets } from "./secrets.ts";
 const LOCAL_AUTOMATIC_SECRET = "local-dev-secret";
 const LOCAL_SMARTCAR_TOKEN = "local-dev-smartcar-token";
 
+/**
+ * The embedded engines, unless DASHLIGHT_DYNAMODB_ENDPOINT and DASHLIGHT_SQS_ENDPOINT name external ones (moto, or
+ * an account's endpoints): then the runtime creates its table and queues there and keeps no engine data of its own.
+ */
+const engineChoice = (dataDir: string | undefined): EngineChoice => {
+  const dynamodbEndpoint = optionalEnv("DASHLIGHT_DYNAMODB_ENDPOINT");
+  const sqsEndpoint = optionalEnv("DASHLIGHT_SQS_ENDPOINT");
+  if (dynamodbEndpoint === undefined && sqsEndpoint === undefined) return { kind: "embedded", dataDir };
+  if (dynamodbEndpoint === undefined || sqsEndpoint === undefined) {
+    throw new ConfigError(
+      "DASHLIGHT_DYNAMODB_ENDPOINT and DASHLIGHT_SQS_ENDPOINT go together: set both to run on external engines, or neither",
+    );
+  }
+  return { kind: "external", dynamodbEndpoint, sqsEndpoint, resourcePrefix: "" };
+};
+
 const main = async () => {
   const { values } = parseArgs({ options: { memory: { type: "boolean", default: false } } });
   const memory = values.memory || optionalEnv("DASHLIGHT_MEMORY") === "1";
@@ -29,6 +46,7 @@ const main = async () => {
   const automaticSecret = optionalEnv("DASHLIGHT_AUTOMATIC_WEBHOOK_SECRET") ?? LOCAL_AUTOMATIC_SECRET;
   const smartcarToken = optionalEnv("SMARTCAR_MANAGEMENT_TOKEN") ?? LOCAL_SMARTCAR_TOKEN;
   const dataDir = memory ? undefined : (optionalEnv("DASHLIGHT_DATA_DIR") ?? ".dashlight");
+  const engines = engineChoice(dataDir);
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const secrets = loadLocalSecrets(dataDir, (warning) => print(`warning: ${warning}`));
 
@@ -44,7 +62,7 @@ const main = async () => {
 
   const runtime = await startLocalRuntime({
     port: Number(portText),
-    dataDir,
+    engines,
     automaticWebhookSecret: automaticSecret,
     smartcarManagementToken: smartcarToken,
     rawRetentionDays: 30,
@@ -62,7 +80,9 @@ const main = async () => {
     `Dashlight is running at ${runtime.url}`,
     `  data:       ${dataDir === undefined ? "in memory (lost on exit)" : `${dataDir}/ (kept across restarts)`}`,
     `  secrets:    ${secrets.path === undefined ? "generated for this run (in memory)" : `${secrets.path} (mode 600${secrets.created ? ", created now" : ""})`}`,
-    `  engines:    DynamoDB (dynalite) ${runtime.endpoints.dynamodb}, SQS (fauxqs) ${runtime.endpoints.sqs}`,
+    engines.kind === "embedded"
+      ? `  engines:    DynamoDB (dynalite) ${runtime.endpoints.dynamodb}, SQS (fauxqs) ${runtime.endpoints.sqs}`
+      : `  engines:    external: DynamoDB ${runtime.endpoints.dynamodb}, SQS ${runtime.endpoints.sqs}`,
     "  webhooks:",
     `    POST ${runtime.url}/webhooks/automatic/<secret>${automaticSecret === LOCAL_AUTOMATIC_SECRET ? `   (local secret: ${LOCAL_AUTOMATIC_SECRET})` : ""}`,
     `    POST ${runtime.url}/webhooks/smartcar           (SC-Signature keyed by SMARTCAR_MANAGEMENT_TOKEN${smartcarToken === LOCAL_SMARTCAR_TOKEN ? `, local: ${LOCAL_SMARTCAR_TOKEN}` : ""})`,

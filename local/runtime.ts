@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { HTTP_ROUTES } from "#handlers/routes.ts";
 import { logger } from "#shared/logger.ts";
-import { startEngines } from "./engines.ts";
+import { type EngineChoice, openEngines } from "./engines.ts";
 import { type HttpHandler, startHttpGateway } from "./http-gateway.ts";
 import { type Provisioned, provision, type QueueSettings } from "./provision.ts";
 import { type QueuePoller, type SqsHandler, startQueuePoller } from "./queue-poller.ts";
@@ -10,8 +10,8 @@ import { type QueuePoller, type SqsHandler, startQueuePoller } from "./queue-pol
 export type LocalRuntimeOptions = {
   /** Port of the HTTP API on 127.0.0.1; 0 picks a free one. */
   port: number;
-  /** Where the engines keep their data; undefined keeps everything in memory. */
-  dataDir: string | undefined;
+  /** The embedded engines (with a data folder, or in memory) or external ones (moto, AWS). */
+  engines: EngineChoice;
   automaticWebhookSecret: string;
   smartcarManagementToken: string;
   rawRetentionDays: number;
@@ -57,7 +57,7 @@ let instances = 0;
  * pollers with Lambda's batch semantics.
  */
 export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<LocalRuntime> => {
-  const engines = await startEngines({ dataDir: options.dataDir });
+  const engines = await openEngines(options.engines);
   const endpoints = { dynamodb: engines.dynamodbEndpoint, sqs: engines.sqsEndpoint };
   // The engines accept any credentials; the SDK only needs some to sign with.
   process.env.AWS_REGION ??= REGION;
@@ -66,10 +66,10 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const provisioned = await provision(
     endpoints,
     {
-      tableName: "dashlight",
-      eventsQueueName: "dashlight-events",
-      actionsQueueName: "dashlight-actions",
-      pollJobsQueueName: "dashlight-poll-jobs",
+      tableName: `${engines.resourcePrefix}dashlight`,
+      eventsQueueName: `${engines.resourcePrefix}dashlight-events`,
+      actionsQueueName: `${engines.resourcePrefix}dashlight-actions`,
+      pollJobsQueueName: `${engines.resourcePrefix}dashlight-poll-jobs`,
     },
     { events: options.eventsQueue, actions: options.standardQueues, pollJobs: options.standardQueues },
   );

@@ -9,6 +9,7 @@ import type { Firing } from "#core/rules/state.ts";
 import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
 import { sendEvents } from "#test/support/event-queue.ts";
 import { getJson, queueDepth, RULES_DIR, startTestRuntime } from "#test/support/local-runtime.ts";
+import { freshResourcePrefix, testEngineChoice } from "#test/support/test-engines.ts";
 
 let runtime: LocalRuntime;
 let sqs: SQSClient;
@@ -139,7 +140,8 @@ describe("durable timers", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "dashlight-restart-"));
     const options = {
       port: 0,
-      dataDir,
+      // The same data folder, or the same names in moto, for both runs.
+      engines: testEngineChoice({ dataDir, resourcePrefix: freshResourcePrefix() }),
       automaticWebhookSecret: "secret",
       smartcarManagementToken: "token",
       rawRetentionDays: 30,

@@ -4,6 +4,7 @@ import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createDocumentClient, createSqsClient } from "#adapters/aws-clients.ts";
 import { type LocalRuntime, startLocalRuntime } from "#local/runtime.ts";
 import type { Target } from "../../cli/connection.ts";
+import { testEngineChoice } from "./test-engines.ts";
 
 export const TEST_AUTOMATIC_SECRET = "test-automatic-secret";
 export const TEST_SMARTCAR_TOKEN = "test-smartcar-management-token";
@@ -18,7 +19,7 @@ export const startTestRuntime = (
 ): Promise<LocalRuntime> =>
   startLocalRuntime({
     port: 0,
-    dataDir: undefined,
+    engines: testEngineChoice(),
     automaticWebhookSecret: TEST_AUTOMATIC_SECRET,
     smartcarManagementToken: TEST_SMARTCAR_TOKEN,
     rawRetentionDays: 30,

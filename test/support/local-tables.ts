@@ -3,7 +3,8 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll } from "vitest";
 import { createDocumentClient } from "#adapters/aws-clients.ts";
 import { TABLE_DEFINITION } from "#adapters/dynamodb/table.ts";
-import { type Engines, startEngines } from "#local/engines.ts";
+import { type Engines, openEngines } from "#local/engines.ts";
+import { testEngineChoice } from "./test-engines.ts";
 
 /** A new, empty Dashlight table on the local engines, with a client for it and a way to read back every item. */
 export type LocalTable = {
@@ -13,8 +14,9 @@ export type LocalTable = {
 };
 
 /**
- * Starts the local engines (in memory) for the calling test file and stops them after it; returns a function that
- * makes a fresh table per call, named `<prefix>-<n>`, so each test starts empty. Adapter tests talk to a real
+ * Starts the local engines (in memory) for the calling test file, or joins the strict tier's moto server, and stops
+ * them after it; returns a function that makes a fresh table per call, named `<prefix>-<n>` (behind the file's own
+ * prefix in moto), so each test starts empty. Adapter tests talk to a real
  * DynamoDB-compatible server this way, not to a double.
  *
  * @example const freshTable = useLocalTables("invites"); … const { client, tableName } = await freshTable();
@@ -26,14 +28,14 @@ export const useLocalTables = (prefix: string): (() => Promise<LocalTable>) => {
     process.env.AWS_REGION ??= "us-east-1";
     process.env.AWS_ACCESS_KEY_ID ??= "local";
     process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-    engines = await startEngines({ dataDir: undefined });
+    engines = await openEngines(testEngineChoice());
   });
   afterAll(async () => {
     await engines?.stop();
   });
   return async () => {
     if (engines === undefined) throw new Error("the local engines start in beforeAll: ask for a table inside a test");
-    const tableName = `${prefix}-${++count}`;
+    const tableName = `${engines.resourcePrefix}${prefix}-${++count}`;
     const raw = new DynamoDBClient({ endpoint: engines.dynamodbEndpoint });
     await raw.send(new CreateTableCommand({ TableName: tableName, ...TABLE_DEFINITION }));
     const client = createDocumentClient({ dynamodb: engines.dynamodbEndpoint, sqs: undefined });
