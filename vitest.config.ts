@@ -14,7 +14,9 @@ if (!strictTierAvailable) {
   if (process.env.DASHLIGHT_REQUIRE_STRICT === "1") {
     throw new Error("the strict test tier needs moto (python3 -m moto.server), and DASHLIGHT_REQUIRE_STRICT=1 is set");
   }
-  process.stdout.write("strict tier skipped: moto is not installed (pip install 'moto[server]'), embedded engines only\n");
+  process.stdout.write(
+    "strict tier skipped: moto is not installed (pip install 'moto[server]'), embedded engines only\n",
+  );
 }
 
 const embedded: TestProjectInlineConfiguration = {
