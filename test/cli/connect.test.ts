@@ -154,7 +154,7 @@ describe("dashlight connect invite", () => {
       code: 2,
       out: "",
       err:
-        "--api-url is required for a deployment (table dashlight): the stack output ApiUrl, " +
+        `--api-url is required for a deployment (table ${runtime.provisioned.tableName}): the stack output ApiUrl, ` +
         "e.g. --api-url https://abc123.execute-api.eu-west-1.amazonaws.com/\n",
     });
     expect((await inviteItems()).length).toBe(before);
@@ -169,7 +169,7 @@ describe("dashlight connect invite", () => {
         out:
           `${base}/connect/smartcar?invite=${idOf(result.out)}\n` +
           "single use for 1 vehicle, expires 2026-03-31T10:00:00.000Z (in 30d); vehicles connected through it get time zone " +
-          "UTC (unless the link adds &time_zone=), tags none; stored in table dashlight\n",
+          `UTC (unless the link adds &time_zone=), tags none; stored in table ${runtime.provisioned.tableName}\n`,
         err: "",
       });
     }

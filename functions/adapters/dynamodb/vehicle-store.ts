@@ -179,8 +179,13 @@ export class DynamoDbVehicleStore implements VehicleStore {
       new QueryCommand({
         TableName: this.tableName,
         IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :pk AND gsi1sk > :after",
-        ExpressionAttributeValues: { ":pk": VEHICLES_GSI1PK, ":after": options.after ?? "" },
+        // DynamoDB refuses an empty string as a key-condition value: the first page has no sort-key bound.
+        ...(options.after === undefined || options.after === ""
+          ? { KeyConditionExpression: "gsi1pk = :pk", ExpressionAttributeValues: { ":pk": VEHICLES_GSI1PK } }
+          : {
+              KeyConditionExpression: "gsi1pk = :pk AND gsi1sk > :after",
+              ExpressionAttributeValues: { ":pk": VEHICLES_GSI1PK, ":after": options.after },
+            }),
         Limit: options.limit,
       }),
     );

@@ -77,8 +77,13 @@ export class DynamoDbOutbox implements SmsChannel, EmailChannel, WebhookChannel 
       new QueryCommand({
         TableName: this.tableName,
         IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :pk AND gsi1sk >= :since",
-        ExpressionAttributeValues: { ":pk": OUTBOX_GSI1PK, ":since": options.since ?? "" },
+        // DynamoDB refuses an empty string as a key-condition value: without `since` there is no sort-key bound.
+        ...(options.since === undefined || options.since === ""
+          ? { KeyConditionExpression: "gsi1pk = :pk", ExpressionAttributeValues: { ":pk": OUTBOX_GSI1PK } }
+          : {
+              KeyConditionExpression: "gsi1pk = :pk AND gsi1sk >= :since",
+              ExpressionAttributeValues: { ":pk": OUTBOX_GSI1PK, ":since": options.since },
+            }),
         ScanIndexForward: false,
         Limit: options.limit,
       }),
