@@ -69,6 +69,8 @@ export const DASHLIGHT_RUNTIME = Runtime.NODEJS_22_X;
  *     .runOnSchedule(ScheduleExpression.rate(Duration.minutes(5)), "Dashlight poll: due vehicles");
  */
 export class DashlightFunction extends Construct {
+  /** The handler file's name in functions/handlers/ (the local runtime names the function by it too). */
+  readonly entry: string;
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
@@ -76,6 +78,7 @@ export class DashlightFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: DashlightFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     this.timeout = props.timeout ?? Duration.seconds(10);
     const rulesDir = resolve(
       REPO_ROOT,

@@ -95,7 +95,7 @@ export class StatelessStack extends Stack {
       timeout: eventsQueue.consumerTimeout,
       rules: true,
     })
-      .bindTable(table, ["GetItem", "Query", "PutItem"])
+      .bindTable(table, ["Query", "PutItem"])
       .bindQueue(actionsQueue.queue, "DASHLIGHT_ACTIONS_QUEUE_URL", { send: true })
       .consume(eventsQueue, { batchSize: 10 });
 

@@ -4,6 +4,7 @@ import { HTTP_ROUTES } from "#handlers/routes.ts";
 import { logger } from "#shared/logger.ts";
 import { type EngineChoice, openEngines } from "./engines.ts";
 import { type HttpHandler, startHttpGateway } from "./http-gateway.ts";
+import { invokedFunction } from "./invoked-function.ts";
 import { type Provisioned, provision, type QueueSettings } from "./provision.ts";
 import { type QueuePoller, type SqsHandler, startQueuePoller } from "./queue-poller.ts";
 
@@ -219,8 +220,10 @@ export const deadLetterDepths = async (sqs: SQSClient, provisioned: Provisioned)
 const importHandler = async <T>(name: string, instance: number): Promise<T> => {
   const url = new URL(`../functions/handlers/${name}.ts`, import.meta.url);
   url.searchParams.set("runtime", String(instance));
-  const module = (await import(url.href)) as { handler: T };
-  return module.handler;
+  // Cold-start work (the module's top level) runs as the function too.
+  const module = (await invokedFunction.run(name, () => import(url.href))) as { handler: T };
+  const handler = module.handler as (...args: unknown[]) => unknown;
+  return ((...args: unknown[]) => invokedFunction.run(name, () => handler(...args))) as T;
 };
 
 const closeServer = (server: Server) =>

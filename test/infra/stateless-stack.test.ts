@@ -90,16 +90,9 @@ describe("the stateless stack's functions", () => {
     );
   });
 
-  it("grants process-events GetItem, Query, PutItem, SendMessage to the actions queue and consumption of the events queue", () => {
+  it("grants process-events Query, PutItem, SendMessage to the actions queue and consumption of the events queue", () => {
     expect(actionsOf(synth.stateless, synth.functionNamed("processEvents"))).toStrictEqual(
-      [
-        ...BASELINE_ACTIONS,
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:Query",
-        "sqs:SendMessage",
-        ...CONSUMER_ACTIONS,
-      ].sort(),
+      [...BASELINE_ACTIONS, "dynamodb:PutItem", "dynamodb:Query", "sqs:SendMessage", ...CONSUMER_ACTIONS].sort(),
     );
   });
 
