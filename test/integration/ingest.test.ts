@@ -267,3 +267,62 @@ describe("POST /webhooks/smartcar", () => {
     );
   });
 });
+
+describe("deliveries the queue or the consumer would refuse later", () => {
+  const vehicleOf = async (vehicleId: string) =>
+    vi.waitFor(
+      async () => {
+        const body = (await getJson(vehicleUrl(vehicleId))).body;
+        expect((body.snapshot as { version: number } | null)?.version).toBe(1);
+        return body.vehicle as Record<string, unknown>;
+      },
+      { timeout: 10_000 },
+    );
+
+  it("accepts and processes text outside the Basic Multilingual Plane and the non-characters U+FFFE/U+FFFF", async () => {
+    const name = "Zoë's 🚗 \uffff\ufffe 𝔇ashlight";
+    const payload = samplePayload("automatic", "mil-on.webhook");
+    (payload.vehicle as Record<string, unknown>).id = "C_astral";
+    (payload.vehicle as Record<string, unknown>).display_name = name;
+    const response = await postJson(automaticUrl(), JSON.stringify(payload));
+
+    expect(response.status).toBe(202);
+    expect((await vehicleOf("automatic:C_astral")).displayName).toBe(name);
+    expect(await queueDepth(runtime, runtime.provisioned.eventsQueue.dlqUrl)).toBe(0);
+  });
+
+  it("refuses with 400 a vehicle id the canonical model refuses (over 128 characters, or not printable ASCII), storing no event", async () => {
+    for (const [id, quoted] of [
+      ["C".repeat(130), `automatic:${"C".repeat(54)}`],
+      ["C_Zoë", "automatic:C_Zoë"],
+    ] as const) {
+      const response = await postJson(automaticUrl(), webhookFor("mil-on.webhook", id));
+      expect(response.status).toBe(400);
+      expect((response.body.issues as { path: string; message: string }[]).map((issue) => issue.path)).toStrictEqual([
+        "events[0].vehicleId",
+      ]);
+      expect((response.body.issues as { message: string }[])[0]?.message).toMatch(
+        new RegExp(`^the provider's vehicle id makes "${quoted}", which `),
+      );
+    }
+    const events = (await scanTable(runtime)).filter((item) => (item.sk as { S: string }).S.startsWith("EVENT#"));
+    expect(events.filter((item) => (item.pk as { S: string }).S.includes("C_Zo"))).toStrictEqual([]);
+  });
+
+  it("drops a time zone it does not know, listed under ignored, and registers the vehicle on UTC; its events are processed", async () => {
+    const response = await postJson(
+      automaticUrl(),
+      webhookFor("mil-on.webhook", "C_mars", { time_zone: "Mars/Olympus_Mons" }),
+    );
+    expect(response.status).toBe(202);
+    expect(response.body.ignored).toStrictEqual([
+      {
+        type: "time_zone",
+        reason:
+          '"Mars/Olympus_Mons" is not an IANA time zone; the vehicle keeps its registered zone (UTC when first seen)',
+      },
+    ]);
+    expect((await vehicleOf("automatic:C_mars")).timeZone).toBe("UTC");
+    expect(await queueDepth(runtime, runtime.provisioned.eventsQueue.dlqUrl)).toBe(0);
+  });
+});

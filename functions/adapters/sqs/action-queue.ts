@@ -1,6 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ActionQueue } from "#core/events/ports.ts";
 import type { Action } from "#core/rules/state.ts";
+import { sqsMessageBody } from "./message-body.ts";
 import { sendInBatches } from "./send-batches.ts";
 
 /** The actions queue (standard SQS): one message per action, its id in an attribute for the dispatcher. */
@@ -16,7 +17,7 @@ export class SqsActionQueue implements ActionQueue {
       this.queueUrl,
       actions,
       (action) => ({
-        MessageBody: JSON.stringify(action),
+        MessageBody: sqsMessageBody(action),
         MessageAttributes: { actionId: { DataType: "String", StringValue: action.id } },
       }),
       (action) => action.id,

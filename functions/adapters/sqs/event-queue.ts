@@ -1,6 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { EventQueue } from "#core/ingest/ports.ts";
 import type { VehicleEvent } from "#core/model/event.ts";
+import { sqsMessageBody } from "./message-body.ts";
 import { sendInBatches } from "./send-batches.ts";
 
 /** The events FIFO queue: one message group per vehicle (order), de-duplicated by event id. */
@@ -16,7 +17,7 @@ export class SqsEventQueue implements EventQueue {
       this.queueUrl,
       events,
       (event) => ({
-        MessageBody: JSON.stringify(event),
+        MessageBody: sqsMessageBody(event),
         MessageGroupId: event.vehicleId,
         MessageDeduplicationId: event.id,
       }),

@@ -1,6 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { VehicleId } from "#core/model/vehicle.ts";
 import type { PollJobQueue } from "#core/polling/ports.ts";
+import { sqsMessageBody } from "./message-body.ts";
 import { sendInBatches } from "./send-batches.ts";
 
 /** The poll jobs queue (standard SQS): one message per vehicle to poll. */
@@ -15,7 +16,7 @@ export class SqsPollJobQueue implements PollJobQueue {
       this.client,
       this.queueUrl,
       vehicleIds,
-      (vehicleId) => ({ MessageBody: JSON.stringify({ vehicleId }) }),
+      (vehicleId) => ({ MessageBody: sqsMessageBody({ vehicleId }) }),
       (vehicleId) => vehicleId,
     );
   }

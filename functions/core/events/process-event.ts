@@ -1,5 +1,5 @@
 import type { VehicleEvent } from "../model/event.ts";
-import type { Vehicle } from "../model/vehicle.ts";
+import { knownTimeZone, type Vehicle, withUsableTimeZone } from "../model/vehicle.ts";
 import type { RuleSet } from "../rules/compiler.ts";
 import { evaluateEvent, rulesForVehicle } from "../rules/engine.ts";
 import { applyEventToSnapshot } from "../snapshot/apply-event.ts";
@@ -53,7 +53,8 @@ const applyOnce = async (
   now: Date,
 ): Promise<AppliedEvent> => {
   const state = await ports.vehicles.loadVehicleState(event.vehicleId);
-  const vehicle = state.vehicle ?? (await ports.vehicles.registerVehicle(firstSighting(event, now)));
+  const registered = state.vehicle ?? (await ports.vehicles.registerVehicle(firstSighting(event, now)));
+  const vehicle = withUsableTimeZone(registered, event.vehicleHints?.timeZone);
   const before = state.snapshot;
   if (!firstDelivery && before.appliedEventIds?.includes(event.id)) {
     // Fully applied before (its snapshot write was the last step): nothing to evaluate or write again.
@@ -93,8 +94,8 @@ const firstSighting = (event: VehicleEvent, now: Date): Vehicle => ({
   providerVehicleId: event.vehicleId.slice(event.vehicleId.indexOf(":") + 1),
   displayName: event.vehicleHints?.displayName ?? event.vehicleId,
   tags: [],
-  // A provider that does not say leaves the vehicle on UTC until its owner sets a zone.
-  timeZone: event.vehicleHints?.timeZone ?? "UTC",
+  // A provider that does not say (or names no zone the runtime knows) leaves the vehicle on UTC until its owner sets one.
+  timeZone: knownTimeZone(event.vehicleHints?.timeZone) ?? "UTC",
   contacts: [],
   createdAt: now.toISOString(),
 });

@@ -1,3 +1,4 @@
+import { withUsableTimeZone } from "../model/vehicle.ts";
 import type { RuleSet } from "../rules/compiler.ts";
 import { rulesForVehicle, tickVehicle } from "../rules/engine.ts";
 import type { Firing, RuleState } from "../rules/state.ts";
@@ -41,7 +42,7 @@ const tickOneVehicle = async (vehicleId: string, ruleSet: RuleSet, ports: TickPo
       const evaluation =
         state.vehicle === undefined
           ? { firings: [], actions: [], states: [] }
-          : tickVehicle(rules, state.ruleStates, state.vehicle, state.snapshot, now);
+          : tickVehicle(rules, state.ruleStates, withUsableTimeZone(state.vehicle), state.snapshot, now);
       await ports.firings.putFirings(evaluation.firings);
       await ports.actions.enqueue(evaluation.actions);
       await ports.vehicles.saveRuleStates([

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import type { Provider } from "../model/vehicle.ts";
-import { IngestError, PayloadInvalidError } from "./errors.ts";
+import { VehicleEvent } from "../model/event.ts";
+import { knownTimeZone, type Provider } from "../model/vehicle.ts";
+import { formatIssuePath, IngestError, PayloadInvalidError } from "./errors.ts";
 import type { NormalizedDelivery } from "./normalized-delivery.ts";
 import type { ArchivedDelivery, DeliveryArchive, EventQueue } from "./ports.ts";
 
@@ -48,7 +49,7 @@ export const ingestDelivery = async (
 
   let delivery: NormalizedDelivery;
   try {
-    delivery = input.normalize(parseJson(rawBody), receivedAt);
+    delivery = canonicalOnly(input.normalize(parseJson(rawBody), receivedAt));
   } catch (error) {
     if (error instanceof PayloadInvalidError) {
       await ports.archive.archive(rejected("rejected", { issues: [...error.issues] }));
@@ -74,6 +75,52 @@ export const ingestDelivery = async (
     duplicate: outcome === "duplicate",
     ignored: delivery.ignored,
   };
+};
+
+/** How much of a refused provider value an `ignored` reason quotes. */
+const QUOTED_LENGTH = 64;
+
+/**
+ * Holds the normalizer's events to the canonical model before anything is accepted, so nothing answered 202 is
+ * refused later by the queue or the consumer (where it would be retried and dead-lettered): an event the model
+ * refuses (a vehicle id over 128 characters or outside printable ASCII, which SQS also refuses as a message group)
+ * refuses the delivery with 400. A time zone hint the runtime does not know is dropped and listed under `ignored`:
+ * the rest of the delivery is good, and a vehicle registered with an unknown zone would fail every rule evaluation.
+ */
+const canonicalOnly = (delivery: NormalizedDelivery): NormalizedDelivery => {
+  const ignored = [...delivery.ignored];
+  const events = delivery.events.map((event, index) => {
+    const checked = withKnownTimeZone(event, ignored);
+    const result = VehicleEvent.safeParse(checked);
+    if (!result.success) {
+      throw new PayloadInvalidError(
+        result.error.issues.map((issue) => ({
+          path: `events[${index}].${formatIssuePath(issue.path)}`,
+          message:
+            issue.path[0] === "vehicleId"
+              ? `the provider's vehicle id makes ${JSON.stringify(event.vehicleId.slice(0, QUOTED_LENGTH))}, which ${issue.message}`
+              : issue.message,
+        })),
+        { cause: result.error },
+      );
+    }
+    return checked;
+  });
+  return { ...delivery, events, ignored };
+};
+
+const withKnownTimeZone = (event: VehicleEvent, ignored: NormalizedDelivery["ignored"]): VehicleEvent => {
+  const zone = event.vehicleHints?.timeZone;
+  if (zone === undefined) return event;
+  const known = knownTimeZone(zone);
+  if (known !== undefined) return { ...event, vehicleHints: { ...event.vehicleHints, timeZone: known } };
+  ignored.push({
+    type: "time_zone",
+    reason: `${JSON.stringify(zone.slice(0, QUOTED_LENGTH))} is not an IANA time zone; the vehicle keeps its registered zone (UTC when first seen)`,
+  });
+  const { timeZone: _, ...hints } = event.vehicleHints ?? {};
+  const { vehicleHints: __, ...rest } = event;
+  return (Object.keys(hints).length === 0 ? rest : { ...rest, vehicleHints: hints }) as VehicleEvent;
 };
 
 const parseJson = (rawBody: string): unknown => {

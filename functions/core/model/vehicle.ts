@@ -133,6 +133,23 @@ export const Contact = z.object({
 });
 export type Contact = z.infer<typeof Contact>;
 
+/** The zone with its case fixed when the runtime knows it (checkedTimeZone), else undefined. */
+export const knownTimeZone = (zone: string | undefined): string | undefined => {
+  if (zone === undefined) return undefined;
+  const checked = checkedTimeZone(zone);
+  return "timeZone" in checked ? checked.timeZone : undefined;
+};
+
+/**
+ * The vehicle as the rules see it: its registered time zone, or (for a registration made before zones were checked,
+ * with a name the runtime does not know) the zone an event names, else UTC, so one bad registration cannot make every
+ * evaluation of the vehicle throw, be retried and dead-lettered.
+ */
+export const withUsableTimeZone = (vehicle: Vehicle, hintedZone?: string): Vehicle =>
+  knownTimeZone(vehicle.timeZone) === undefined
+    ? { ...vehicle, timeZone: knownTimeZone(hintedZone) ?? "UTC" }
+    : vehicle;
+
 export const Vehicle = z.object({
   id: VehicleId,
   provider: Provider,

@@ -105,4 +105,40 @@ describe("processEvent", () => {
     expect(again.firings.map((firing) => firing.id)).toStrictEqual([`check-engine/${VEHICLE_ID}/1/fire`]);
     expect(again.actions.map((action) => action.id)).toStrictEqual([`check-engine/${VEHICLE_ID}/1/fire/0`]);
   });
+
+  it("evaluates a vehicle registered with a zone the runtime does not know in the zone its event names, else UTC, instead of throwing", async () => {
+    const lunchtime = rulesFrom(`rules:
+  - id: lunchtime-mil
+    triggers:
+      - event: mil.on
+    conditions:
+      - time: { after: "12:30", before: "13:30" }
+    max_event_delay: 7d
+    actions:
+      - email: owner
+        subject: "Check engine"
+        message: "MIL on at lunch"
+`);
+    const poisoned: Vehicle = {
+      id: VEHICLE_ID,
+      provider: "automatic",
+      providerVehicleId: "C_1",
+      displayName: "Registered before zones were checked",
+      tags: [],
+      timeZone: "Mars/Olympus_Mons",
+      contacts: [],
+      createdAt: "2026-11-01T00:00:00.000Z",
+    };
+    // 11:59 UTC is 12:59 in Berlin: inside the window there, outside it in UTC.
+    const onUtc = memoryPorts();
+    await onUtc.ports.vehicles.registerVehicle(poisoned);
+    expect((await processEvent(milOn("evt_1"), lunchtime, onUtc.ports, () => NOW)).firings).toStrictEqual([]);
+
+    const inBerlin = memoryPorts();
+    await inBerlin.ports.vehicles.registerVehicle(poisoned);
+    const hinted = { ...milOn("evt_2"), vehicleHints: { timeZone: "Europe/Berlin" } };
+    const applied = await processEvent(hinted, lunchtime, inBerlin.ports, () => NOW);
+    expect(applied.firings.map((firing) => firing.id)).toStrictEqual([`lunchtime-mil/${VEHICLE_ID}/1/fire`]);
+    expect(applied.vehicle.timeZone).toBe("Europe/Berlin");
+  });
 });
