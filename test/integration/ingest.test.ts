@@ -325,4 +325,25 @@ describe("deliveries the queue or the consumer would refuse later", () => {
     expect((await vehicleOf("automatic:C_mars")).timeZone).toBe("UTC");
     expect(await queueDepth(runtime, runtime.provisioned.eventsQueue.dlqUrl)).toBe(0);
   });
+
+  it("answers 400, not 500, for ids and types too long for a table key and for a signed VERIFY without a string challenge", async () => {
+    const sign = (body: string) => createHmac("sha256", TEST_SMARTCAR_TOKEN).update(body).digest("hex");
+    const issuesOf = (response: { body: Record<string, unknown> }) =>
+      (response.body.issues as { path: string }[]).map((issue) => issue.path);
+
+    const longId = await postJson(automaticUrl(), webhookFor("mil-on.webhook", "C_long", { id: "x".repeat(5_000) }));
+    expect([longId.status, issuesOf(longId)]).toStrictEqual([400, ["id"]]);
+    const longType = await postJson(
+      automaticUrl(),
+      webhookFor("mil-on.webhook", "C_long", { type: "t".repeat(3_000) }),
+    );
+    expect([longType.status, issuesOf(longType)]).toStrictEqual([400, ["type"]]);
+
+    const verify = JSON.stringify({ eventId: "verify-number", eventType: "VERIFY", data: { challenge: 42 } });
+    const badVerify = await postJson(`${runtime.url}/webhooks/smartcar`, verify, { "sc-signature": sign(verify) });
+    expect([badVerify.status, issuesOf(badVerify)]).toStrictEqual([400, ["data.challenge"]]);
+    const state = JSON.stringify({ ...samplePayload("smartcar", "vehicle-state"), eventId: "e".repeat(3_000) });
+    const longEventId = await postJson(`${runtime.url}/webhooks/smartcar`, state, { "sc-signature": sign(state) });
+    expect([longEventId.status, issuesOf(longEventId)]).toStrictEqual([400, ["eventId"]]);
+  });
 });

@@ -23,7 +23,8 @@ export const AUTOMATIC_EVENT_TYPES = [
 export type AutomaticEventType = (typeof AUTOMATIC_EVENT_TYPES)[number];
 
 /** Just enough to route a payload: its id and type. */
-export const AutomaticEnvelope = z.object({ id: z.string().min(1), type: z.string().min(1) });
+/** id and type make the delivery's archive key: bounded so it stays within DynamoDB's key size (a 400, not a 500). */
+export const AutomaticEnvelope = z.object({ id: z.string().min(1).max(200), type: z.string().min(1).max(100) });
 
 // The largest time a JavaScript Date can hold, so a valid value always converts.
 const EpochMs = z.number().int().nonnegative().max(8.64e15);

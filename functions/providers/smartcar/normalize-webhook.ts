@@ -88,6 +88,8 @@ export const normalizeSmartcarWebhook = (payload: unknown, receivedAt: string): 
   const deliveryId = `smartcar:${envelope.eventId}`;
   switch (envelope.eventType) {
     case "VERIFY":
+      // A VERIFY the handler could not answer (no challenge, or not a string) is the sender's mistake: 400, not 500.
+      parsePayload(SmartcarVerify, payload);
       throw new SmartcarVerifyNotNormalizableError(envelope.eventId);
     case "VEHICLE_STATE":
       return { provider: "smartcar", deliveryId, ...vehicleStateEvents(payload, receivedAt) };

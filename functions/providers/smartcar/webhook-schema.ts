@@ -273,8 +273,9 @@ export const DeliveryMeta = z
 /** What every delivery has: enough to name it and to choose the schema for the rest. */
 export const SmartcarEnvelope = z
   .object({
-    eventId: z.string().min(1),
-    eventType: z.string().min(1),
+    // The delivery's archive key is built from it: bounded so it stays within DynamoDB's key size (a 400, not a 500).
+    eventId: z.string().min(1).max(200),
+    eventType: z.string().min(1).max(100),
   })
   .loose();
 
