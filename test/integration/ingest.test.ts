@@ -346,4 +346,17 @@ describe("deliveries the queue or the consumer would refuse later", () => {
     const longEventId = await postJson(`${runtime.url}/webhooks/smartcar`, state, { "sc-signature": sign(state) });
     expect([longEventId.status, issuesOf(longEventId)]).toStrictEqual([400, ["eventId"]]);
   });
+
+  it("refuses a delivery with thousands of issues with 400, keeping the first 32 KB of them and counting the rest", async () => {
+    const body = webhookFor("mil-on.webhook", "C_many_issues", {
+      dtcs: Array.from({ length: 15_000 }, () => ({ code: 5 })),
+    });
+    expect(Buffer.byteLength(body)).toBeLessThan(256 * 1024);
+    const response = await postJson(automaticUrl(), body);
+    const issues = response.body.issues as { path: string; message: string }[];
+    expect(response.status).toBe(400);
+    expect(issues[0]?.path).toBe("dtcs[0].code");
+    expect(issues.at(-1)).toStrictEqual({ path: "$", message: `and ${15_000 - (issues.length - 1)} more issues` });
+    expect(issues.length).toBeGreaterThan(100);
+  });
 });

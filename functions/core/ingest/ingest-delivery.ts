@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { VehicleEvent } from "../model/event.ts";
 import { knownTimeZone, type Provider } from "../model/vehicle.ts";
-import { formatIssuePath, IngestError, PayloadInvalidError } from "./errors.ts";
+import { formatIssuePath, IngestError, PayloadInvalidError, type PayloadIssue } from "./errors.ts";
 import type { NormalizedDelivery } from "./normalized-delivery.ts";
 import type { ArchivedDelivery, DeliveryArchive, EventQueue } from "./ports.ts";
 
@@ -52,8 +52,9 @@ export const ingestDelivery = async (
     delivery = canonicalOnly(input.normalize(parseJson(rawBody), receivedAt));
   } catch (error) {
     if (error instanceof PayloadInvalidError) {
-      await ports.archive.archive(rejected("rejected", { issues: [...error.issues] }));
-      throw error;
+      const issues = boundedIssues(error.issues);
+      await ports.archive.archive(rejected("rejected", { issues }));
+      throw issues.length === error.issues.length ? error : new PayloadInvalidError(issues, { cause: error });
     }
     await ports.archive.archive(rejected("failed", { error: String(error) }));
     throw new NormalizerFailedError(`the ${provider} normalizer failed`, { cause: error });
@@ -75,6 +76,26 @@ export const ingestDelivery = async (
     duplicate: outcome === "duplicate",
     ignored: delivery.ignored,
   };
+};
+
+/**
+ * How many bytes of issues a refusal keeps. A 256 KB body can yield thousands of issues with deep paths; the archive
+ * item (body and issues) must stay under DynamoDB's 400 KB item limit, and the caller needs the first ones only.
+ */
+const ISSUE_BYTES = 32 * 1024;
+const utf8 = new TextEncoder();
+
+/** The first issues that fit ISSUE_BYTES, then one saying how many were left out. */
+export const boundedIssues = (issues: readonly PayloadIssue[]): PayloadIssue[] => {
+  const kept: PayloadIssue[] = [];
+  let bytes = 0;
+  for (const issue of issues) {
+    bytes += utf8.encode(issue.path).length + utf8.encode(issue.message).length;
+    if (bytes > ISSUE_BYTES) break;
+    kept.push(issue);
+  }
+  const left = issues.length - kept.length;
+  return left === 0 ? kept : [...kept, { path: "$", message: `and ${left} more issues` }];
 };
 
 /** How much of a refused provider value an `ignored` reason quotes. */
